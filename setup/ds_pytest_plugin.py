@@ -1,0 +1,43 @@
+"""pytest plugin loaded by setup/test (``-p ds_pytest_plugin``).
+
+Turns every skipped test (or skipped collection) into a failure unless the
+environment variable ``DS_ALLOW_SKIP`` is set, so that e.g. a browser tour
+skipped for lack of Chromium or websocket-client fails loudly.
+"""
+
+import os
+
+import pytest
+
+_HINT = "skipped tests are failures here (set DS_ALLOW_SKIP=1 to allow skips)"
+
+
+def _allow_skip():
+    return os.environ.get("DS_ALLOW_SKIP", "") not in ("", "0")
+
+
+def _reason(report):
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if _allow_skip() or not report.skipped or hasattr(report, "wasxfail"):
+        return
+    report.outcome = "failed"
+    report.longrepr = f"{_reason(report)}\n[{_HINT}]"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    report = outcome.get_result()
+    if _allow_skip() or not report.skipped:
+        return
+    report.outcome = "failed"
+    report.longrepr = f"{_reason(report)}\n[{_HINT}]"
