@@ -41,3 +41,17 @@ def pytest_make_collect_report(collector):
         return
     report.outcome = "failed"
     report.longrepr = f"{_reason(report)}\n[{_HINT}]"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Odoo 18 only knows it runs a test (no real SMTP, test-mode checks) through
+    ``odoo.modules.module.current_test``, which its own runner sets and pytest-odoo
+    sets only from 19.0 on: set it around every test (setup, call, teardown)."""
+    from odoo.modules import module  # noqa: PLC0415 - odoo is importable only at run time
+
+    module.current_test = getattr(item, "instance", None) or item
+    try:
+        yield
+    finally:
+        module.current_test = None
