@@ -1,0 +1,66 @@
+from odoo import api, fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    ds_pv_total = fields.Float(
+        string="Total PV", digits=(16, 2), compute="_compute_ds_totals", store=True
+    )
+    ds_bv_total = fields.Float(
+        string="Total BV", digits=(16, 2), compute="_compute_ds_totals", store=True
+    )
+    ds_distributor_id = fields.Many2one(
+        "ds.distributor",
+        string="Credited Distributor",
+        index=True,
+        readonly=True,
+        copy=False,
+        help="Distributor credited with this invoice's volume, set when the invoice is posted: "
+        "the buyer if a distributor, else the buyer's referrer.",
+    )
+    ds_period_id = fields.Many2one(
+        "ds.period",
+        string="Volume Period",
+        index=True,
+        readonly=True,
+        copy=False,
+        help="Period in which this invoice's volume counts, set when it is posted.",
+    )
+
+    @api.depends("invoice_line_ids.ds_pv", "invoice_line_ids.ds_bv")
+    def _compute_ds_totals(self):
+        for move in self:
+            lines = move.invoice_line_ids
+            move.ds_pv_total = sum(lines.mapped("ds_pv"))
+            move.ds_bv_total = sum(lines.mapped("ds_bv"))
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted.filtered(
+            lambda m: m.move_type in ("out_invoice", "out_refund")
+        )._ds_assign_volume()
+        return posted
+
+    def _ds_assign_volume(self):
+        """Set ds_distributor_id and ds_period_id on posted customer invoices / refunds."""
+        Period = self.env["ds.period"].sudo()
+        for move in self:
+            origin = (
+                move.reversed_entry_id
+                if move.move_type == "out_refund"
+                else self.browse()
+            )
+            distributor = (
+                origin.ds_distributor_id or move.partner_id._ds_credited_distributor()
+            )
+            period = Period.browse()
+            if (
+                origin.ds_period_id
+                and move.company_id.ds_refund_policy == "original_period"
+                and origin.ds_period_id.state == "open"
+            ):
+                period = origin.ds_period_id
+            if not period:
+                period = Period._ds_period_for_date(move.date, move.company_id)
+            move.write({"ds_distributor_id": distributor.id, "ds_period_id": period.id})

@@ -1,0 +1,1773 @@
+import base64
+import io
+import logging
+import zlib
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.modules import module as odoo_module
+from odoo.tools import SQL, format_amount
+
+from .ds_bonus_line import BONUS_TYPES
+
+_logger = logging.getLogger(__name__)
+
+# bonus types scaled by the payout cap (carry forward and adjustments are not)
+CAPPED_TYPES = ("retail", "fast_start", "unilevel", "rank_advancement", "matching")
+# advisory lock namespace of bonus runs (pg_try_advisory_xact_lock(int, int))
+LOCK_NAMESPACE = zlib.crc32(b"ds.bonus.run") & 0x7FFFFFFF
+
+
+class DsBonusRun(models.Model):
+    _name = "ds.bonus.run"
+    _description = "Bonus Run"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    period_id = fields.Many2one(
+        "ds.period",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        tracking=True,
+        check_company=True,
+    )
+    plan_id = fields.Many2one(
+        "ds.plan",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        tracking=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        precompute=True,
+        readonly=False,
+        required=True,
+        index=True,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("computed", "Computed"),
+            ("approved", "Approved"),
+            ("posted", "Posted"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    simulation = fields.Boolean(
+        help="What-if run: computed like a live run but never approved nor posted. "
+        "Several simulations may exist for the same period and plan.",
+    )
+    date = fields.Date(
+        "Accounting Date",
+        default=fields.Date.context_today,
+        required=True,
+        help="Date of the vendor bills or journal entry created when posting.",
+    )
+    line_ids = fields.One2many("ds.bonus.line", "run_id", readonly=True)
+    line_count = fields.Integer(readonly=True, copy=False)
+    earner_count = fields.Integer(readonly=True, copy=False)
+    paid_earner_count = fields.Integer(readonly=True, copy=False)
+    amount_retail = fields.Monetary("Retail Profit", readonly=True, copy=False)
+    amount_fast_start = fields.Monetary("Fast Start", readonly=True, copy=False)
+    amount_unilevel = fields.Monetary("Unilevel", readonly=True, copy=False)
+    amount_rank_advancement = fields.Monetary(
+        "Rank Advancement", readonly=True, copy=False
+    )
+    amount_matching = fields.Monetary("Leadership Matching", readonly=True, copy=False)
+    amount_carry_forward = fields.Monetary(
+        "Carried In",
+        readonly=True,
+        copy=False,
+        help="Amounts carried forward from the previous run.",
+    )
+    amount_adjustment = fields.Monetary(
+        "Adjustments",
+        readonly=True,
+        copy=False,
+        help="Clawbacks of refunded volume paid in closed periods.",
+    )
+    amount_carried_out = fields.Monetary(
+        "Carried Out",
+        readonly=True,
+        copy=False,
+        help="Amounts below the minimum payout, carried forward to the next run.",
+    )
+    total_amount = fields.Monetary(
+        readonly=True,
+        copy=False,
+        help="Amount paid by this run: sum of the bills / entry.",
+    )
+    raw_amount = fields.Monetary(
+        "Amount Before Cap",
+        readonly=True,
+        copy=False,
+        help="Capped bonus types before applying the payout cap.",
+    )
+    cap_amount = fields.Monetary(
+        readonly=True, copy=False, help="Payout cap of the period."
+    )
+    cap_factor = fields.Float(
+        digits=(16, 8),
+        readonly=True,
+        copy=False,
+        default=1.0,
+        help="Factor applied to every capped amount (1 = the cap was not reached).",
+    )
+    period_bv = fields.Float("Period BV", digits=(16, 2), readonly=True, copy=False)
+    payout_ratio = fields.Float(
+        "Payout Ratio (%)",
+        digits=(16, 2),
+        readonly=True,
+        copy=False,
+        help="Total paid in percent of the period BV.",
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        "ds_bonus_run_account_move_rel",
+        "run_id",
+        "move_id",
+        string="Journal Entries",
+        readonly=True,
+        copy=False,
+    )
+    move_count = fields.Integer(compute="_compute_move_count")
+    job_state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+        ],
+        readonly=True,
+        copy=False,
+    )
+    job_error = fields.Text(readonly=True, copy=False)
+    progress = fields.Float(
+        compute="_compute_progress", help="Progress of the background job (%)."
+    )
+    computed_uid = fields.Many2one(
+        "res.users", "Computed By", readonly=True, copy=False
+    )
+    computed_date = fields.Datetime("Computed On", readonly=True, copy=False)
+    approved_uid = fields.Many2one(
+        "res.users", "Approved By", readonly=True, copy=False
+    )
+    approved_date = fields.Datetime("Approved On", readonly=True, copy=False)
+    posted_uid = fields.Many2one("res.users", "Posted By", readonly=True, copy=False)
+    posted_date = fields.Datetime("Posted On", readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "date_required",
+            "CHECK(date IS NOT NULL)",
+            "The accounting date is required.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------ computes
+    @api.depends("plan_id.name", "period_id.name", "simulation")
+    def _compute_name(self):
+        for run in self:
+            name = "{} / {}".format(
+                run.plan_id.name or "",
+                run.period_id.display_name or "",
+            )
+            if run.simulation:
+                name = self.env._("%s (simulation)", name)
+            run.name = name
+
+    @api.depends("plan_id")
+    def _compute_company_id(self):
+        for run in self:
+            run.company_id = (
+                run.plan_id.company_id or run.company_id or self.env.company
+            )
+
+    def _compute_move_count(self):
+        for run in self:
+            run.move_count = len(run.move_ids)
+
+    # ------------------------------------------------------------------ create / guards
+    def _lock_key(self, period_id, plan_id):
+        return zlib.crc32(b"%d-%d" % (period_id, plan_id)) & 0x7FFFFFFF
+
+    def _try_lock_period_plan(self, period, plan):
+        """Transaction-level advisory lock on (period, plan): two users starting the
+        same run at once get one run and a clear message instead of a unique violation."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)",
+                LOCK_NAMESPACE,
+                self._lock_key(period.id, plan.id),
+            )
+        )
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(
+                self.env._(
+                    "A bonus run of plan %(plan)s for period %(period)s is being started or "
+                    "computed by another user right now. Try again in a moment.",
+                    plan=plan.name,
+                    period=period.display_name,
+                )
+            )
+
+    def _raise_if_live_run(self, period, plan, exclude_ids=()):
+        other = self.search(
+            [
+                ("id", "not in", list(exclude_ids)),
+                ("period_id", "=", period.id),
+                ("plan_id", "=", plan.id),
+                ("simulation", "=", False),
+                ("state", "!=", "cancelled"),
+            ],
+            limit=1,
+        )
+        if other:
+            raise UserError(
+                self.env._(
+                    "There is already a live bonus run of plan %(plan)s for period %(period)s: "
+                    "%(run)s (%(state)s). Cancel it or use a simulation.",
+                    plan=plan.name,
+                    period=period.display_name,
+                    run=other.name,
+                    state=dict(other._fields["state"].selection)[other.state],
+                )
+            )
+
+    def _check_live_unique(self):
+        for run in self.filtered(lambda r: not r.simulation and r.state != "cancelled"):
+            self._raise_if_live_run(run.period_id, run.plan_id, exclude_ids=run.ids)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Period, Plan = self.env["ds.period"], self.env["ds.plan"]
+        for vals in vals_list:
+            if (
+                not vals.get("simulation")
+                and vals.get("period_id")
+                and vals.get("plan_id")
+            ):
+                period, plan = (
+                    Period.browse(vals["period_id"]),
+                    Plan.browse(vals["plan_id"]),
+                )
+                self._try_lock_period_plan(period, plan)
+                self._raise_if_live_run(period, plan)
+        runs = super().create(vals_list)
+        runs._check_live_unique()
+        return runs
+
+    def write(self, vals):
+        if {"period_id", "plan_id", "simulation"} & set(vals):
+            if self.filtered(lambda r: r.state not in ("draft", "computed")):
+                raise UserError(
+                    self.env._(
+                        "Only draft or computed runs can change period, plan or type."
+                    )
+                )
+            res = super().write(vals)
+            for run in self.filtered(lambda r: not r.simulation):
+                run._try_lock_period_plan(run.period_id, run.plan_id)
+            self._check_live_unique()
+            if self.filtered(lambda r: r.state == "computed"):
+                self._reset_to_draft()
+            return res
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        for run in self:
+            if run.state in ("approved", "posted") or run.move_ids:
+                raise UserError(
+                    self.env._(
+                        "Bonus run %s is approved or posted: cancel it instead of deleting it.",
+                        run.name,
+                    )
+                )
+
+    def _reset_to_draft(self):
+        self.env["ds.bonus.line"].flush_model()
+        self.env.cr.execute(
+            SQL("DELETE FROM ds_bonus_line WHERE run_id IN %s", tuple(self.ids))
+        )
+        self.env["ds.bonus.line"].invalidate_model()
+        self.write({"state": "draft", "line_count": 0, "total_amount": 0.0})
+
+    def _check_manager(self):
+        if not self.env.su and not self.env.user.has_group(
+            "crm_direct_selling.group_ds_manager"
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only Direct Selling managers can approve, post or cancel bonus runs."
+                )
+            )
+
+    # ------------------------------------------------------------------ compute
+    def _network_size(self):
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT COUNT(*) FROM ds_distributor WHERE company_id = %s",
+                self.company_id.id,
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def action_compute(self):
+        """Compute (or recompute) the lines of draft/computed runs. Runs the volume
+        step of the period first when the period is open. Large networks (more
+        distributors than the plan's background threshold) are queued to a
+        background job; the method then returns immediately."""
+        queued = self.env["ds.bonus.run"]
+        for run in self:
+            if run.state not in ("draft", "computed"):
+                raise UserError(
+                    self.env._(
+                        "Run %s can only be computed in draft or computed state.",
+                        run.name,
+                    )
+                )
+            if run.job_state in ("queued", "running"):
+                raise UserError(
+                    self.env._(
+                        "Run %s is already being computed in the background.", run.name
+                    )
+                )
+            run._lock_run_row()
+            threshold = run.plan_id.async_threshold
+            if (
+                not self.env.context.get("ds_bonus_inline")
+                and threshold
+                and run._network_size() > threshold
+            ):
+                run.write({"job_state": "queued", "job_error": False})
+                run.message_post(
+                    body=self.env._(
+                        "Computation queued to a background job by %s.",
+                        self.env.user.name,
+                    )
+                )
+                queued |= run
+            else:
+                run._compute_now()
+        if queued:
+            self.env.ref("crm_direct_selling.ir_cron_ds_bonus_run_compute")._trigger()
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "message": self.env._(
+                        "The run is computed in the background; its progress is "
+                        "shown on the form."
+                    ),
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
+            }
+        return True
+
+    def _lock_run_row(self):
+        """Row lock (NOWAIT) on the run: a second user computing the same run gets a
+        clear message, and the (period, plan) advisory lock for live runs."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM ds_bonus_run WHERE id = %s FOR UPDATE NOWAIT",
+                        self.id,
+                    )
+                )
+        except Exception as e:  # psycopg2.errors.LockNotAvailable
+            if getattr(e, "pgcode", None) == "55P03":
+                raise UserError(
+                    self.env._(
+                        "Bonus run %s is being computed or changed by another user. Try again later.",
+                        self.name,
+                    )
+                ) from None
+            raise
+        if not self.simulation:
+            self._try_lock_period_plan(self.period_id, self.plan_id)
+
+    @api.model
+    def _cron_compute_runs(self):
+        """Background computation of queued runs, one run per call (the cron framework
+        commits after each call and calls again while runs remain). A failing run is
+        rolled back to a savepoint and marked failed; the others go on."""
+        runs = self.search([("job_state", "=", "queued")], order="id")
+        if not runs:
+            return
+        run = runs[0]
+        progress = not (
+            odoo_module.current_test
+            or self.env.registry.in_test_mode()
+            or self.env.context.get("ds_bonus_progress_same_cursor")
+        )
+        try:
+            with self.env.cr.savepoint():
+                run._compute_now(progress=progress)
+            run.write({"job_state": "done"})
+        except Exception as e:  # noqa: BLE001 - reported on the run, cron keeps going
+            _logger.exception("Bonus run %s failed", run.id)
+            run.write({"job_state": "failed", "job_error": str(e)})
+            run.message_post(body=self.env._("Background computation failed: %s", e))
+        run._set_progress(100.0, progress)
+        self.env["ir.cron"]._notify_progress(done=1, remaining=len(runs) - 1)
+
+    def init(self):
+        # one live (non-simulation, non-cancelled) run per period and plan
+        self.env.cr.execute(
+            SQL(
+                """CREATE UNIQUE INDEX IF NOT EXISTS ds_bonus_run_live_uniq
+               ON ds_bonus_run (period_id, plan_id)
+               WHERE NOT COALESCE(simulation, FALSE) AND state <> 'cancelled'"""
+            )
+        )
+        # progress of background jobs: written by short separate transactions, so it
+        # lives outside the run row the job's transaction updates at the end
+        self.env.cr.execute(
+            SQL(
+                """CREATE TABLE IF NOT EXISTS ds_bonus_run_progress (
+                   run_id integer PRIMARY KEY, progress double precision NOT NULL,
+                   write_date timestamp NOT NULL DEFAULT (NOW() AT TIME ZONE 'UTC'))"""
+            )
+        )
+
+    @api.depends("job_state")
+    def _compute_progress(self):
+        data = {}
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT run_id, progress FROM ds_bonus_run_progress WHERE run_id IN %s",
+                    tuple(self.ids),
+                )
+            )
+            data = dict(self.env.cr.fetchall())
+        for run in self:
+            run.progress = 100.0 if run.job_state == "done" else data.get(run.id, 0.0)
+
+    def _set_progress(self, value, progress):
+        """Write the progress of a background job in a side table (never the run row):
+        ``progress`` True = in a separate short transaction, so the form shows it while
+        the job's transaction is still running; False = in the current transaction;
+        None = not a background job, nothing to do."""
+        if progress is None or not self.id:
+            return
+        query = SQL(
+            """INSERT INTO ds_bonus_run_progress (run_id, progress) VALUES (%s, %s)
+               ON CONFLICT (run_id) DO UPDATE SET progress = EXCLUDED.progress,
+                   write_date = NOW() AT TIME ZONE 'UTC'""",
+            self.id,
+            value,
+        )
+        if progress:
+            with self.env.registry.cursor() as cr:
+                cr.execute(query)
+        else:
+            self.env.cr.execute(query)
+
+    def _compute_now(self, progress=None):
+        self.ensure_one()
+        period = self.period_id
+        if period.state == "open":
+            period.sudo().action_compute_volumes()
+        self._set_progress(20.0, progress)
+        stats = self._compute_lines_sql(progress=progress)
+        self._set_progress(90.0, progress)
+        totals = self._read_totals()
+        totals.update(stats)
+        totals.update(
+            {
+                "state": "computed",
+                "computed_uid": self.env.uid,
+                "computed_date": fields.Datetime.now(),
+                "approved_uid": False,
+                "approved_date": False,
+            }
+        )
+        self.write(totals)
+        self.message_post(
+            body=self._figures_message(
+                self.env._("Computed by %s.", self.env.user.name)
+            )
+        )
+        return True
+
+    def _figures_message(self, title):
+        self.ensure_one()
+        fmt = lambda a: format_amount(self.env, a, self.currency_id)  # noqa: E731
+        parts = [title]
+        for btype, label in BONUS_TYPES:
+            amount = (
+                self["amount_" + btype]
+                if btype != "carry_forward"
+                else self.amount_carry_forward
+            )
+            if amount:
+                parts.append(f"{label}: {fmt(amount)}")
+        parts.append(
+            self.env._(
+                "Paid: %(total)s to %(n)s distributors",
+                total=fmt(self.total_amount),
+                n=self.paid_earner_count,
+            )
+        )
+        if self.amount_carried_out:
+            parts.append(self.env._("Carried out: %s", fmt(self.amount_carried_out)))
+        parts.append(
+            self.env._(
+                "Period BV: %(bv)s, payout ratio %(ratio).2f%%, cap factor %(cap).6f",
+                bv=self.period_bv,
+                ratio=self.payout_ratio,
+                cap=self.cap_factor,
+            )
+        )
+        return " — ".join(str(p) for p in parts)
+
+    def _read_totals(self):
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                """SELECT bonus_type, COALESCE(SUM(amount), 0) FROM ds_bonus_line
+               WHERE run_id = %s GROUP BY bonus_type""",
+                self.id,
+            )
+        )
+        by_type = dict(self.env.cr.fetchall())
+        self.env.cr.execute(
+            SQL(
+                """SELECT COUNT(*), COUNT(DISTINCT distributor_id),
+                      COUNT(DISTINCT distributor_id) FILTER (WHERE NOT carried_forward),
+                      COALESCE(SUM(amount) FILTER (WHERE NOT carried_forward), 0),
+                      COALESCE(SUM(amount) FILTER (WHERE carried_forward), 0)
+               FROM ds_bonus_line WHERE run_id = %s""",
+                self.id,
+            )
+        )
+        count, earners, paid_earners, paid, carried = self.env.cr.fetchone()
+        vals = {"amount_" + t: by_type.get(t, 0.0) for t, _label in BONUS_TYPES}
+        vals.update(
+            {
+                "line_count": count,
+                "earner_count": earners,
+                "paid_earner_count": paid_earners,
+                "total_amount": paid,
+                "amount_carried_out": carried,
+            }
+        )
+        return vals
+
+    def _previous_run(self):
+        """The live posted run of the same plan for the latest period before this one."""
+        self.ensure_one()
+        runs = self.search(
+            [
+                ("plan_id", "=", self.plan_id.id),
+                ("simulation", "=", False),
+                ("state", "=", "posted"),
+                ("period_id.date_to", "<", self.period_id.date_from),
+            ]
+        )
+        return runs.sorted(lambda r: (r.period_id.date_to, r.id))[-1:]
+
+    def _compute_lines_sql(self, progress=None):
+        """Set-based computation of every bonus line of the run, inside PostgreSQL.
+
+        Returns the statistics of the run (period BV, cap) to write on it."""
+        self.ensure_one()
+        plan, period = self.plan_id, self.period_id
+        cr = self.env.cr
+        for model in (
+            "ds.volume",
+            "ds.distributor",
+            "ds.rank",
+            "ds.plan",
+            "ds.plan.level",
+            "ds.plan.rank.bonus",
+            "ds.plan.matching.generation",
+            "ds.bonus.line",
+            "ds.bonus.run",
+            "account.move",
+            "account.move.line",
+            "ds.period",
+        ):
+            self.env[model].flush_model()
+        digits = self.currency_id.decimal_places
+        unit = SQL("%s::numeric", 10**-digits)
+        prev = self._previous_run()
+        leader_seq = plan.matching_rank_id.sequence if plan.matching_rank_id else -1
+        max_level = plan.max_level
+        max_gen = max(plan.matching_generation_ids.mapped("generation") or [0])
+        fs_days = plan.fast_start_days
+
+        cr.execute(SQL("DELETE FROM ds_bonus_line WHERE run_id = %s", self.id))
+        cr.execute(
+            SQL(
+                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, ds_bt_out"
+            )
+        )
+        # 1. the period's volumes with the genealogy snapshot
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_vol ON COMMIT DROP AS
+               SELECT v.distributor_id, v.sponsor_id, COALESCE(v.bv, 0)::numeric AS bv,
+                      (COALESCE(v.is_active, FALSE) AND d.state = 'active') AS active,
+                      d.state = 'active' AS good_standing,
+                      COALESCE(r.paid_levels, 0) AS paid_levels,
+                      COALESCE(r.sequence, -1) AS rank_seq,
+                      v.paid_rank_id, COALESCE(v.new_rank, FALSE) AS new_rank,
+                      d.enrollment_date, 0::numeric AS claw_bv
+               FROM ds_volume v
+               JOIN ds_distributor d ON d.id = v.distributor_id
+               LEFT JOIN ds_rank r ON r.id = v.paid_rank_id
+               WHERE v.period_id = %s""",
+                period.id,
+            )
+        )
+        cr.execute(SQL("CREATE UNIQUE INDEX ON ds_bt_vol (distributor_id)"))
+        cr.execute(SQL("ANALYZE ds_bt_vol"))
+        # 2. refunds posted in this period of invoices whose volume was paid by a posted
+        #    run of this plan in a closed period: clawed back by adjustment lines, and
+        #    excluded from this period's bases so they are not deducted twice.
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_claw_move ON COMMIT DROP AS
+               SELECT m.id AS move_id, m.ds_distributor_id AS distributor_id,
+                      om.ds_period_id AS orig_period_id, r0.id AS orig_run_id,
+                      om.invoice_date AS orig_invoice_date,
+                      NOT EXISTS (SELECT 1 FROM ds_distributor b
+                                  WHERE b.partner_id = m.commercial_partner_id) AS retail
+               FROM account_move m
+               JOIN account_move om ON om.id = m.reversed_entry_id
+               JOIN ds_period op ON op.id = om.ds_period_id AND op.state = 'closed'
+               JOIN ds_bonus_run r0 ON r0.period_id = op.id AND r0.plan_id = %(plan)s
+                    AND r0.state = 'posted' AND NOT COALESCE(r0.simulation, FALSE)
+               WHERE m.ds_period_id = %(period)s AND om.ds_period_id <> %(period)s
+                 AND m.move_type = 'out_refund' AND m.state = 'posted'
+                 AND m.ds_distributor_id IS NOT NULL""",
+                plan=plan.id,
+                period=period.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_claw ON COMMIT DROP AS
+               SELECT c.distributor_id, c.orig_run_id,
+                      SUM(l.ds_bv)::numeric AS bv,
+                      COALESCE(SUM(l.ds_bv) FILTER (WHERE c.retail), 0)::numeric AS retail_bv,
+                      COALESCE(SUM(-l.balance) FILTER (WHERE c.retail), 0)::numeric AS retail_sales,
+                      COALESCE(SUM(l.ds_bv) FILTER (
+                          WHERE c.orig_invoice_date < d.enrollment_date + %(days)s), 0
+                      )::numeric AS fast_bv
+               FROM ds_bt_claw_move c
+               JOIN account_move_line l ON l.move_id = c.move_id AND l.display_type = 'product'
+               JOIN ds_distributor d ON d.id = c.distributor_id
+               GROUP BY c.distributor_id, c.orig_run_id""",
+                days=fs_days,
+            )
+        )
+        cr.execute(
+            SQL(
+                """UPDATE ds_bt_vol v SET claw_bv = c.bv
+               FROM (SELECT distributor_id, SUM(bv) AS bv FROM ds_bt_claw GROUP BY 1) c
+               WHERE c.distributor_id = v.distributor_id"""
+            )
+        )
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_line (
+                   earner_id integer NOT NULL, bonus_type varchar NOT NULL,
+                   source_id integer, level integer NOT NULL DEFAULT 0,
+                   base numeric NOT NULL DEFAULT 0, rate numeric NOT NULL DEFAULT 0,
+                   raw numeric NOT NULL, origin_line_id integer
+               ) ON COMMIT DROP"""
+            )
+        )
+        # invoice lines of the period credited to a distributor (not clawed back)
+        period_lines = SQL(
+            """FROM account_move_line l
+               JOIN account_move m ON m.id = l.move_id
+               WHERE m.ds_period_id = %(period)s AND m.state = 'posted'
+                 AND m.move_type IN ('out_invoice', 'out_refund')
+                 AND m.ds_distributor_id IS NOT NULL AND l.display_type = 'product'
+                 AND NOT EXISTS (SELECT 1 FROM ds_bt_claw_move c WHERE c.move_id = m.id)""",
+            period=period.id,
+        )
+        # 3. retail profit: referred (non-distributor) customers' purchases
+        if plan.retail_mode != "none":
+            if plan.retail_mode == "bv_rate":
+                rate, base_expr = plan.retail_rate, SQL("l.ds_bv")
+            else:
+                rate, base_expr = plan.retail_discount_pct, SQL("-l.balance")
+            if rate:
+                cr.execute(
+                    SQL(
+                        """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
+                       SELECT r.did, 'retail', r.did, 0, r.base, %(rate)s, r.base * %(rate)s / 100
+                       FROM (SELECT m.ds_distributor_id AS did, SUM(%(base)s)::numeric AS base
+                             %(lines)s
+                               AND NOT EXISTS (SELECT 1 FROM ds_distributor b
+                                               WHERE b.partner_id = m.commercial_partner_id)
+                             GROUP BY 1) r
+                       JOIN ds_distributor d ON d.id = r.did AND d.state = 'active'
+                       WHERE r.base <> 0""",
+                        rate=rate,
+                        base=base_expr,
+                        lines=period_lines,
+                    )
+                )
+        # 4. fast start: the recruit's BV of their first N days, to the (snapshot) sponsor
+        if plan.fast_start_rate and fs_days:
+            cr.execute(
+                SQL(
+                    """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
+                   SELECT v.sponsor_id, 'fast_start', v.distributor_id, 1, f.bv, %(rate)s,
+                          f.bv * %(rate)s / 100
+                   FROM (SELECT m.ds_distributor_id AS did, SUM(l.ds_bv)::numeric AS bv
+                         %(lines)s
+                           AND m.invoice_date < (SELECT s.enrollment_date + %(days)s
+                                                 FROM ds_bt_vol s
+                                                 WHERE s.distributor_id = m.ds_distributor_id)
+                         GROUP BY 1) f
+                   JOIN ds_bt_vol v ON v.distributor_id = f.did
+                   JOIN ds_bt_vol sp ON sp.distributor_id = v.sponsor_id AND sp.active
+                   WHERE f.bv <> 0""",
+                    rate=plan.fast_start_rate,
+                    days=fs_days,
+                    lines=period_lines,
+                )
+            )
+        self._set_progress(35.0, progress)
+        # 5. unilevel: walk up the snapshot sponsor chain, bounded by the plan's max level;
+        #    with compression inactive uplines do not count as a level.
+        if max_level:
+            counts = SQL(
+                "CASE WHEN u.active OR NOT %s THEN 1 ELSE 0 END", plan.compression
+            )
+            cr.execute(
+                SQL(
+                    """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
+                   WITH RECURSIVE walk(source_id, upline_id, lvl, base) AS (
+                       SELECT s.distributor_id, s.sponsor_id, 1, s.bv - s.claw_bv
+                       FROM ds_bt_vol s
+                       WHERE s.sponsor_id IS NOT NULL AND s.bv - s.claw_bv <> 0
+                     UNION ALL
+                       SELECT w.source_id, u.sponsor_id, w.lvl + %(counts)s, w.base
+                       FROM walk w JOIN ds_bt_vol u ON u.distributor_id = w.upline_id
+                       WHERE u.sponsor_id IS NOT NULL AND w.lvl + %(counts)s <= %(max)s
+                   )
+                   SELECT w.upline_id, 'unilevel', w.source_id, w.lvl, w.base, pl.rate,
+                          w.base * pl.rate::numeric / 100
+                   FROM walk w
+                   JOIN ds_bt_vol u ON u.distributor_id = w.upline_id AND u.active
+                        AND u.paid_levels >= w.lvl
+                   JOIN ds_plan_level pl ON pl.plan_id = %(plan)s AND pl.level = w.lvl
+                        AND pl.rate > 0""",
+                    counts=counts,
+                    max=max_level,
+                    plan=plan.id,
+                )
+            )
+        cr.execute(SQL("ANALYZE ds_bt_line"))
+        self._set_progress(55.0, progress)
+        # 6. rank advancement: once, the first time a rank is reached
+        cr.execute(
+            SQL(
+                """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
+               SELECT v.distributor_id, 'rank_advancement', v.distributor_id, 0,
+                      rb.amount, 100, rb.amount
+               FROM ds_bt_vol v
+               JOIN ds_plan_rank_bonus rb ON rb.plan_id = %s AND rb.rank_id = v.paid_rank_id
+               WHERE v.new_rank AND v.good_standing AND rb.amount > 0""",
+                plan.id,
+            )
+        )
+        # 7. leadership matching on the unilevel earnings of downline leaders by generation
+        if max_gen:
+            is_leader = SQL("(u.active AND u.rank_seq >= %s)", leader_seq)
+            cr.execute(
+                SQL(
+                    """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
+                   WITH RECURSIVE lead AS (
+                       SELECT t.earner_id, SUM(ROUND(t.raw, %(digits)s)) AS u
+                       FROM ds_bt_line t JOIN ds_bt_vol u ON u.distributor_id = t.earner_id
+                       WHERE t.bonus_type = 'unilevel' AND %(is_leader)s
+                       GROUP BY t.earner_id
+                   ), walk(leader_id, upline_id, gen) AS (
+                       SELECT l.earner_id, v.sponsor_id, 1
+                       FROM lead l JOIN ds_bt_vol v ON v.distributor_id = l.earner_id
+                       WHERE l.u <> 0 AND v.sponsor_id IS NOT NULL
+                     UNION ALL
+                       SELECT w.leader_id, u.sponsor_id,
+                              w.gen + CASE WHEN %(is_leader)s THEN 1 ELSE 0 END
+                       FROM walk w JOIN ds_bt_vol u ON u.distributor_id = w.upline_id
+                       WHERE u.sponsor_id IS NOT NULL
+                         AND w.gen + CASE WHEN %(is_leader)s THEN 1 ELSE 0 END <= %(max)s
+                   )
+                   SELECT w.upline_id, 'matching', w.leader_id, w.gen, l.u, g.rate,
+                          l.u * g.rate::numeric / 100
+                   FROM walk w
+                   JOIN ds_bt_vol u ON u.distributor_id = w.upline_id AND %(is_leader)s
+                   JOIN lead l ON l.earner_id = w.leader_id
+                   JOIN ds_plan_matching_generation g ON g.plan_id = %(plan)s
+                        AND g.generation = w.gen AND g.rate > 0""",
+                    digits=digits,
+                    is_leader=is_leader,
+                    max=max_gen,
+                    plan=plan.id,
+                )
+            )
+        self._set_progress(65.0, progress)
+        # 8. carry forward from the previous posted run of the plan
+        if prev:
+            cr.execute(
+                SQL(
+                    """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
+                   SELECT l.distributor_id, 'carry_forward', NULL, 0, SUM(l.amount),
+                          100, SUM(l.amount)
+                   FROM ds_bonus_line l WHERE l.run_id = %s AND l.carried_forward
+                   GROUP BY l.distributor_id HAVING SUM(l.amount) <> 0""",
+                    prev.id,
+                )
+            )
+        # 9. clawback adjustments: the earlier run's lines with source = the credited
+        #    distributor, same earners and rates, pro-rated by the refunded BV
+        cr.execute(
+            SQL(
+                """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw,
+                                       origin_line_id)
+               SELECT l0.distributor_id, 'adjustment', c.distributor_id, l0.level, b.claw,
+                      l0.rate, l0.amount * b.claw / l0.base, l0.id
+               FROM ds_bt_claw c
+               JOIN ds_bonus_line l0 ON l0.run_id = c.orig_run_id
+                    AND l0.source_distributor_id = c.distributor_id
+                    AND l0.bonus_type IN ('retail', 'fast_start', 'unilevel')
+                    AND l0.base <> 0
+               CROSS JOIN LATERAL (SELECT CASE l0.bonus_type
+                       WHEN 'unilevel' THEN c.bv
+                       WHEN 'fast_start' THEN c.fast_bv
+                       ELSE CASE WHEN %(price)s THEN c.retail_sales ELSE c.retail_bv END
+                   END AS claw) b
+               WHERE b.claw <> 0""",
+                price=plan.retail_mode == "price_diff",
+            )
+        )
+        self._set_progress(75.0, progress)
+        # 10. payout cap (largest remainder so the capped lines sum exactly to the cap)
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(bv), 0) FROM ds_volume WHERE period_id = %s",
+                period.id,
+            )
+        )
+        period_bv = cr.fetchone()[0] or 0.0
+        cr.execute(
+            SQL(
+                """SELECT COALESCE(SUM(raw), 0), COALESCE(SUM(ROUND(raw, %s)), 0)
+               FROM ds_bt_line WHERE bonus_type IN %s""",
+                digits,
+                CAPPED_TYPES,
+            )
+        )
+        raw_total, rounded_total = cr.fetchone()
+        cap_amount = 0.0
+        cap_factor = 1.0
+        if plan.payout_cap_pct:
+            cap_amount = self.currency_id.round(period_bv * plan.payout_cap_pct / 100.0)
+            if (
+                self.currency_id.compare_amounts(float(rounded_total), cap_amount) > 0
+                and raw_total > 0
+            ):
+                cap_factor = cap_amount / float(raw_total)
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_out (
+                   earner_id integer, bonus_type varchar, source_id integer, level integer,
+                   base numeric, rate numeric, amount numeric, origin_line_id integer
+               ) ON COMMIT DROP"""
+            )
+        )
+        insert_cols = SQL(
+            """INSERT INTO ds_bt_out (earner_id, bonus_type, source_id, level, base, rate,
+                                      amount, origin_line_id)"""
+        )
+        common = SQL(
+            "t.earner_id, t.bonus_type, t.source_id, t.level, ROUND(t.base, %(digits)s), t.rate",
+            digits=digits,
+        )
+        tail = SQL("t.origin_line_id")
+        if cap_factor < 1.0:
+            # exact scaled value x = raw * cap / raw_total; floor to the currency unit,
+            # then give one unit to the k lines with the largest remainders
+            cr.execute(
+                SQL(
+                    """%(insert)s
+                   WITH s AS (
+                       SELECT t.*, t.raw * %(cap)s::numeric / %(rawtot)s::numeric AS x
+                       FROM ds_bt_line t WHERE t.bonus_type IN %(types)s
+                   ), f AS (
+                       SELECT s.*, FLOOR(s.x / %(unit)s) * %(unit)s AS fl FROM s
+                   ), k AS (
+                       SELECT ROUND((%(cap)s::numeric - SUM(fl)) / %(unit)s) AS k FROM f
+                   ), o AS (
+                       SELECT f.*, ROW_NUMBER() OVER (
+                           ORDER BY f.x - f.fl DESC, f.earner_id, f.bonus_type,
+                                    f.source_id NULLS FIRST, f.level) AS rn
+                       FROM f
+                   )
+                   SELECT %(common)s,
+                          t.fl + CASE WHEN t.rn <= (SELECT k FROM k) THEN %(unit)s ELSE 0 END,
+                          %(tail)s
+                   FROM o t""",
+                    insert=insert_cols,
+                    cap=cap_amount,
+                    rawtot=raw_total,
+                    types=CAPPED_TYPES,
+                    unit=unit,
+                    common=common,
+                    tail=tail,
+                )
+            )
+            cr.execute(
+                SQL(
+                    """%(insert)s SELECT %(common)s, ROUND(t.raw, %(digits)s), %(tail)s
+                   FROM ds_bt_line t WHERE t.bonus_type NOT IN %(types)s""",
+                    insert=insert_cols,
+                    common=common,
+                    tail=tail,
+                    digits=digits,
+                    types=CAPPED_TYPES,
+                )
+            )
+        else:
+            cr.execute(
+                SQL(
+                    """%(insert)s SELECT %(common)s, ROUND(t.raw, %(digits)s), %(tail)s
+                   FROM ds_bt_line t""",
+                    insert=insert_cols,
+                    common=common,
+                    tail=tail,
+                    digits=digits,
+                )
+            )
+        cr.execute(SQL("ANALYZE ds_bt_out"))
+        # 11. one INSERT of the final lines; minimum payout: earners whose total is below
+        #     it (or not positive) are carried forward
+        cr.execute(
+            SQL(
+                """INSERT INTO ds_bonus_line (run_id, distributor_id, bonus_type,
+                   source_distributor_id, level, base, rate, amount, carried_forward,
+                   company_id, origin_line_id)
+               SELECT %(run)s, t.earner_id, t.bonus_type, t.source_id, t.level, t.base, t.rate,
+                      t.amount, (e.total < %(min)s OR e.total <= 0), %(company)s, t.origin_line_id
+               FROM ds_bt_out t
+               JOIN (SELECT earner_id, SUM(amount) AS total FROM ds_bt_out
+                     WHERE amount <> 0 GROUP BY earner_id) e ON e.earner_id = t.earner_id
+               WHERE t.amount <> 0
+               ORDER BY t.earner_id, t.bonus_type, t.source_id NULLS FIRST, t.level,
+                        t.origin_line_id""",
+                run=self.id,
+                min=plan.min_payout,
+                company=self.company_id.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, ds_bt_out"
+            )
+        )
+        self.env["ds.bonus.line"].invalidate_model()
+        self.invalidate_recordset(["line_ids"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(amount), 0) FROM ds_bonus_line WHERE run_id = %s AND NOT carried_forward",
+                self.id,
+            )
+        )
+        paid = self.env.cr.fetchone()[0] or 0.0
+        return {
+            "period_bv": period_bv,
+            "raw_amount": float(raw_total),
+            "cap_amount": cap_amount,
+            "cap_factor": cap_factor,
+            "payout_ratio": (paid / period_bv * 100.0) if period_bv else 0.0,
+        }
+
+    # ------------------------------------------------------------------ workflow
+    def action_approve(self):
+        self._check_manager()
+        for run in self:
+            if run.simulation:
+                raise UserError(
+                    self.env._(
+                        "Run %s is a simulation: simulations are never approved or posted.",
+                        run.name,
+                    )
+                )
+            if run.state != "computed":
+                raise UserError(
+                    self.env._(
+                        "Run %s must be computed before it is approved.", run.name
+                    )
+                )
+        self.write(
+            {
+                "state": "approved",
+                "approved_uid": self.env.uid,
+                "approved_date": fields.Datetime.now(),
+            }
+        )
+        for run in self:
+            run.message_post(
+                body=run._figures_message(
+                    self.env._("Approved by %s.", self.env.user.name)
+                )
+            )
+        return True
+
+    def action_post(self):
+        """Create the payouts: one vendor bill per paid distributor with one line per
+        bonus type (plan payout mode 'bills'), or one journal entry with a payable
+        line per distributor (mode 'entry'); then post them."""
+        self._check_manager()
+        for run in self:
+            if run.simulation:
+                raise UserError(
+                    self.env._(
+                        "Run %s is a simulation: simulations are never posted.",
+                        run.name,
+                    )
+                )
+            if run.state != "approved":
+                raise UserError(
+                    self.env._("Run %s must be approved before it is posted.", run.name)
+                )
+            if run.period_id.state != "closed":
+                raise UserError(
+                    self.env._(
+                        "Close the period %s before posting its bonus run.",
+                        run.period_id.display_name,
+                    )
+                )
+            plan = run.plan_id
+            if not plan.journal_id or not plan.expense_account_id:
+                raise UserError(
+                    self.env._(
+                        "Set the journal and the expense account of plan %s.", plan.name
+                    )
+                )
+            if plan.payout_mode == "entry":
+                moves = run._create_entry()
+            else:
+                moves = run._create_bills()
+            run.write(
+                {
+                    "state": "posted",
+                    "move_ids": [Command.set(moves.ids)],
+                    "posted_uid": self.env.uid,
+                    "posted_date": fields.Datetime.now(),
+                }
+            )
+            run.message_post(
+                body=run._figures_message(
+                    self.env._(
+                        "Posted by %(user)s: %(n)s journal entries, total %(total)s.",
+                        user=self.env.user.name,
+                        n=len(moves),
+                        total=format_amount(
+                            self.env, sum(moves.mapped("amount_total")), run.currency_id
+                        ),
+                    )
+                )
+            )
+        return True
+
+    def _paid_rows(self):
+        """(distributor_id, partner_id, bonus_type, amount) of the paid lines, grouped."""
+        self.env["ds.bonus.line"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT l.distributor_id, d.partner_id, l.bonus_type, SUM(l.amount)
+               FROM ds_bonus_line l JOIN ds_distributor d ON d.id = l.distributor_id
+               WHERE l.run_id = %s AND NOT l.carried_forward
+               GROUP BY l.distributor_id, d.partner_id, l.bonus_type
+               HAVING SUM(l.amount) <> 0
+               ORDER BY l.distributor_id, l.bonus_type""",
+                self.id,
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def _type_labels(self):
+        return dict(
+            self.env["ds.bonus.line"]
+            ._fields["bonus_type"]
+            ._description_selection(self.env)
+        )
+
+    def _link_lines(self, distributor_ids, move_ids):
+        self.env.cr.execute(
+            SQL(
+                """UPDATE ds_bonus_line l SET move_id = m.move_id
+               FROM unnest(%s::int[], %s::int[]) AS m(distributor_id, move_id)
+               WHERE l.run_id = %s AND NOT l.carried_forward
+                 AND l.distributor_id = m.distributor_id""",
+                distributor_ids,
+                move_ids,
+                self.id,
+            )
+        )
+        self.env["ds.bonus.line"].invalidate_model(["move_id"])
+
+    def _create_bills(self):
+        self.ensure_one()
+        plan = self.plan_id
+        labels = self._type_labels()
+        vals_list, distributors = [], []
+        current = None
+        for did, partner_id, btype, amount in self._paid_rows():
+            if did != current:
+                current = did
+                distributors.append(did)
+                vals_list.append(
+                    {
+                        "move_type": "in_invoice",
+                        "partner_id": partner_id,
+                        "journal_id": plan.journal_id.id,
+                        "company_id": self.company_id.id,
+                        "currency_id": self.currency_id.id,
+                        "invoice_date": self.date,
+                        "date": self.date,
+                        "ref": self.name,
+                        "invoice_origin": self.name,
+                        "invoice_line_ids": [],
+                    }
+                )
+            vals_list[-1]["invoice_line_ids"].append(
+                Command.create(
+                    {
+                        "name": f"{labels[btype]} - {self.name}",
+                        "quantity": 1.0,
+                        "price_unit": float(amount),
+                        "account_id": plan.expense_account_id.id,
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+            )
+        if not vals_list:
+            return self.env["account.move"]
+        Move = self.env["account.move"].with_context(
+            default_move_type="in_invoice", tracking_disable=True
+        )
+        threshold = plan.fast_post_threshold
+        if (
+            not threshold
+            or len(vals_list) <= threshold
+            or plan.journal_id.restrict_mode_hash_table
+        ):
+            moves = Move.create(vals_list)
+            moves.action_post()
+            self._link_lines(distributors, moves.ids)
+            return moves
+        # large runs: the first bill through the ORM, the others cloned from it in SQL
+        template = Move.create(vals_list[:1])
+        template.action_post()
+        self._link_lines(distributors[:1], template.ids)
+        others = self._clone_bills_sql(template, distributors[1:])
+        return template | others
+
+    def _clone_bills_sql(self, template, distributor_ids):
+        """Create and post the bills of ``distributor_ids`` set-based in SQL, as copies of
+        the posted ORM bill ``template`` (same journal, date, accounts, payment term and
+        every other column) with the partner, name, lines and amounts of each earner:
+        one bill per earner and one expense line per bonus type, plus the payable line on
+        the partner's payable account. Names continue the journal's sequence."""
+        self.ensure_one()
+        if not distributor_ids:
+            return self.env["account.move"]
+        cr = self.env.cr
+        self.env.flush_all()
+        company = self.company_id
+        labels = self._type_labels()
+        # lock the journal's numbering while names are given
+        cr.execute(
+            SQL(
+                "SELECT id FROM account_journal WHERE id = %s FOR UPDATE",
+                template.journal_id.id,
+            )
+        )
+        fmt, fvals = template._get_sequence_format_param(template.name)
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(MAX(sequence_number), 0) FROM account_move "
+                "WHERE journal_id = %s AND sequence_prefix = %s",
+                template.journal_id.id,
+                template.sequence_prefix,
+            )
+        )
+        last = cr.fetchone()[0]
+        names = [
+            fmt.format(**{**fvals, "seq": last + i})
+            for i in range(1, len(distributor_ids) + 1)
+        ]
+        partner_model = self.env["res.partner"].with_company(company)
+        fallback = partner_model._fields[
+            "property_account_payable_id"
+        ].get_company_dependent_fallback(partner_model)
+        payable_default = (
+            fallback.id
+            or template.line_ids.filtered(lambda ln: ln.display_type == "payment_term")[
+                :1
+            ].account_id.id
+        )
+        cr.execute(SQL("DROP TABLE IF EXISTS ds_bt_bill, ds_bt_bill_line"))
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_bill ON COMMIT DROP AS
+               SELECT b.distributor_id, b.name, b.seq,
+                      nextval(pg_get_serial_sequence('account_move', 'id'))::int AS move_id,
+                      d.partner_id, p.commercial_partner_id, p.name AS partner_name,
+                      COALESCE((cp.property_account_payable_id ->> %(company)s)::int,
+                               %(payable)s) AS payable_id,
+                      (SELECT bk.id FROM res_partner_bank bk
+                        WHERE bk.partner_id = p.commercial_partner_id AND bk.active
+                        ORDER BY bk.sequence, bk.id LIMIT 1) AS bank_id,
+                      tot.total
+               FROM unnest(%(dids)s::int[], %(names)s::varchar[]) WITH ORDINALITY
+                    AS b(distributor_id, name, seq)
+               JOIN (SELECT l.distributor_id, SUM(l.amount) AS total FROM ds_bonus_line l
+                     WHERE l.run_id = %(run)s AND NOT l.carried_forward
+                     GROUP BY l.distributor_id) tot ON tot.distributor_id = b.distributor_id
+               JOIN ds_distributor d ON d.id = b.distributor_id
+               JOIN res_partner p ON p.id = d.partner_id
+               JOIN res_partner cp ON cp.id = p.commercial_partner_id
+               ORDER BY b.seq""",
+                company=str(company.id),
+                payable=payable_default,
+                run=self.id,
+                dids=list(distributor_ids),
+                names=names,
+            )
+        )
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_bill_line ON COMMIT DROP AS
+               SELECT b.move_id, b.commercial_partner_id, l.bonus_type, SUM(l.amount) AS amount,
+                      ROW_NUMBER() OVER (PARTITION BY b.move_id ORDER BY l.bonus_type) AS seq
+               FROM ds_bt_bill b
+               JOIN ds_bonus_line l ON l.run_id = %s AND l.distributor_id = b.distributor_id
+                    AND NOT l.carried_forward
+               GROUP BY b.move_id, b.commercial_partner_id, l.bonus_type
+               HAVING SUM(l.amount) <> 0""",
+                self.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                """UPDATE ds_bt_bill_line t SET bonus_type = v.label
+               FROM unnest(%s::varchar[], %s::varchar[]) AS v(code, label)
+               WHERE t.bonus_type = v.code""",
+                list(labels),
+                [f"{labels[c]} - {self.name}" for c in labels],
+            )
+        )
+
+        columns, clone = self._sql_columns, self._sql_clone
+
+        now = SQL("NOW() AT TIME ZONE 'UTC'")
+        move_over = {
+            "name": SQL("b.name"),
+            "sequence_number": SQL("%s + b.seq", last),
+            "partner_id": SQL("b.partner_id"),
+            "commercial_partner_id": SQL("b.commercial_partner_id"),
+            "invoice_partner_display_name": SQL("b.partner_name"),
+            "partner_bank_id": SQL("b.bank_id"),
+            "create_date": now,
+            "write_date": now,
+        }
+        for col in columns("account_move"):
+            if col.startswith("amount_"):
+                if col.startswith("amount_tax"):
+                    move_over[col] = SQL("0.0")
+                elif col.endswith("_signed"):
+                    move_over[col] = SQL("-b.total")
+                else:
+                    move_over[col] = SQL("b.total")
+        cr.execute(
+            SQL(
+                "%s FROM ds_bt_bill b CROSS JOIN account_move t WHERE t.id = %s ORDER BY b.seq",
+                clone("account_move", move_over, SQL("b.move_id")),
+                template.id,
+            )
+        )
+        tpl_product = template.line_ids.filtered(
+            lambda ln: ln.display_type == "product"
+        )[:1]
+        tpl_payable = template.line_ids.filtered(
+            lambda ln: ln.display_type == "payment_term"
+        )[:1]
+        amount = SQL("bl.amount")
+        product_over = {
+            "move_id": SQL("bl.move_id"),
+            "partner_id": SQL("bl.commercial_partner_id"),
+            "move_name": SQL("b.name"),
+            "name": SQL("bl.bonus_type"),
+            "sequence": SQL("9 + bl.seq"),
+            "quantity": SQL("1.0"),
+            "debit": SQL("GREATEST(%s, 0)", amount),
+            "credit": SQL("GREATEST(-%s, 0)", amount),
+            "balance": amount,
+            "amount_currency": amount,
+            "price_unit": amount,
+            "price_subtotal": amount,
+            "price_total": amount,
+            "amount_residual": SQL("0.0"),
+            "amount_residual_currency": SQL("0.0"),
+            "create_date": now,
+            "write_date": now,
+        }
+        cr.execute(
+            SQL(
+                """%s FROM ds_bt_bill_line bl JOIN ds_bt_bill b ON b.move_id = bl.move_id
+               CROSS JOIN account_move_line t WHERE t.id = %s ORDER BY bl.move_id, bl.seq""",
+                clone(
+                    "account_move_line",
+                    product_over,
+                    SQL("nextval(pg_get_serial_sequence('account_move_line', 'id'))"),
+                ),
+                tpl_product.id,
+            )
+        )
+        total = SQL("b.total")
+        payable_over = {
+            "move_id": SQL("b.move_id"),
+            "partner_id": SQL("b.commercial_partner_id"),
+            "move_name": SQL("b.name"),
+            "account_id": SQL("b.payable_id"),
+            "debit": SQL("0.0"),
+            "credit": total,
+            "balance": SQL("-%s", total),
+            "amount_currency": SQL("-%s", total),
+            "amount_residual": SQL("-%s", total),
+            "amount_residual_currency": SQL("-%s", total),
+            "price_unit": SQL("-%s", total),
+            "price_subtotal": SQL("-%s", total),
+            "price_total": SQL("-%s", total),
+            "create_date": now,
+            "write_date": now,
+        }
+        cr.execute(
+            SQL(
+                "%s FROM ds_bt_bill b CROSS JOIN account_move_line t WHERE t.id = %s ORDER BY b.seq",
+                clone(
+                    "account_move_line",
+                    payable_over,
+                    SQL("nextval(pg_get_serial_sequence('account_move_line', 'id'))"),
+                ),
+                tpl_payable.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                """UPDATE ds_bonus_line l SET move_id = b.move_id FROM ds_bt_bill b
+               WHERE l.run_id = %s AND NOT l.carried_forward AND l.distributor_id = b.distributor_id""",
+                self.id,
+            )
+        )
+        cr.execute(SQL("SELECT move_id FROM ds_bt_bill ORDER BY seq"))
+        move_ids = [r[0] for r in cr.fetchall()]
+        cr.execute(SQL("DROP TABLE IF EXISTS ds_bt_bill, ds_bt_bill_line"))
+        self.env.invalidate_all()
+        return self.env["account.move"].browse(move_ids)
+
+    def _sql_columns(self, table):
+        """Stored columns of ``table`` but ``id``, in table order."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+                table,
+            )
+        )
+        return [r[0] for r in self.env.cr.fetchall() if r[0] != "id"]
+
+    def _sql_clone(self, table, overrides, source):
+        """``INSERT INTO table (id, cols) SELECT <source>, <t.col or override>`` prefix:
+        copies the row aliased ``t`` with the columns of ``overrides`` replaced."""
+        cols = self._sql_columns(table)
+        exprs = [overrides.get(c, SQL("t.%s", SQL.identifier(c))) for c in cols]
+        return SQL(
+            "INSERT INTO %s (id, %s) SELECT %s",
+            SQL.identifier(table),
+            SQL(", ").join(SQL.identifier(c) for c in cols),
+            SQL(", ").join([source] + exprs),
+        )
+
+    def _create_entry(self):
+        self.ensure_one()
+        plan = self.plan_id
+        payable = plan._get_payable_account()
+        if not payable:
+            raise UserError(
+                self.env._("Set the payable account of plan %s.", plan.name)
+            )
+        labels = self._type_labels()
+        per_type, per_partner, distributors = {}, {}, []
+        for did, partner_id, btype, amount in self._paid_rows():
+            per_type[btype] = per_type.get(btype, 0.0) + float(amount)
+            if (did, partner_id) not in per_partner:
+                distributors.append(did)
+            per_partner[(did, partner_id)] = per_partner.get(
+                (did, partner_id), 0.0
+            ) + float(amount)
+        if not per_partner:
+            return self.env["account.move"]
+        cur = self.currency_id
+        line_vals = [
+            Command.create(
+                {
+                    "name": f"{labels[btype]} - {self.name}",
+                    "account_id": plan.expense_account_id.id,
+                    "balance": cur.round(amount),
+                }
+            )
+            for btype, amount in sorted(per_type.items())
+            if amount
+        ]
+        threshold = plan.fast_post_threshold
+        fast = bool(threshold) and len(per_partner) > threshold
+        payable_items = list(per_partner.items())
+        if fast:
+            # one payable line for everybody through the ORM (balanced entry), split per
+            # distributor in SQL after posting (below)
+            (first_did, first_partner), _amount = payable_items[0]
+            payable_items = [((first_did, first_partner), sum(per_partner.values()))]
+        line_vals += [
+            Command.create(
+                {
+                    "name": self.name,
+                    "account_id": payable.id,
+                    "partner_id": partner_id,
+                    "balance": -cur.round(amount),
+                }
+            )
+            for (did, partner_id), amount in payable_items
+        ]
+        move = (
+            self.env["account.move"]
+            .with_context(tracking_disable=True)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": plan.journal_id.id,
+                    "company_id": self.company_id.id,
+                    "date": self.date,
+                    "ref": self.name,
+                    "line_ids": line_vals,
+                }
+            )
+        )
+        move.action_post()
+        if fast:
+            self._split_payable_sql(move, per_partner)
+        self._link_lines(distributors, [move.id] * len(distributors))
+        return move
+
+    def _split_payable_sql(self, move, per_partner):
+        """Replace the single payable line of the posted consolidated ``move`` by one
+        payable line per distributor (copies of it), set-based: the entry stays balanced."""
+        cr = self.env.cr
+        self.env.flush_all()
+        line = move.line_ids.filtered(
+            lambda ln: ln.account_id.account_type == "liability_payable"
+        )
+        line.ensure_one()
+        cur = self.currency_id
+        partners = [partner_id for (_did, partner_id) in per_partner]
+        amounts = [cur.round(a) for a in per_partner.values()]
+        cr.execute(SQL("DROP TABLE IF EXISTS ds_bt_pay"))
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_pay ON COMMIT DROP AS
+               SELECT p.partner_id, p.amount::numeric AS amount, p.seq
+               FROM unnest(%s::int[], %s::numeric[]) WITH ORDINALITY AS p(partner_id, amount, seq)""",
+                partners,
+                amounts,
+            )
+        )
+        amount = SQL("p.amount")
+        now = SQL("NOW() AT TIME ZONE 'UTC'")
+        over = {
+            "partner_id": SQL("p.partner_id"),
+            "debit": SQL("0.0"),
+            "credit": amount,
+            "balance": SQL("-%s", amount),
+            "amount_currency": SQL("-%s", amount),
+            "amount_residual": SQL("-%s", amount),
+            "amount_residual_currency": SQL("-%s", amount),
+            "create_date": now,
+            "write_date": now,
+        }
+        cr.execute(
+            SQL(
+                "%s FROM ds_bt_pay p CROSS JOIN account_move_line t WHERE t.id = %s AND p.seq > 1 ORDER BY p.seq",
+                self._sql_clone(
+                    "account_move_line",
+                    over,
+                    SQL("nextval(pg_get_serial_sequence('account_move_line', 'id'))"),
+                ),
+                line.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                """UPDATE account_move_line t SET debit = 0.0, credit = p.amount, balance = -p.amount,
+                      amount_currency = -p.amount, amount_residual = -p.amount,
+                      amount_residual_currency = -p.amount
+               FROM ds_bt_pay p WHERE t.id = %s AND p.seq = 1""",
+                line.id,
+            )
+        )
+        cr.execute(SQL("DROP TABLE IF EXISTS ds_bt_pay"))
+        self.env.invalidate_all()
+
+    def action_cancel(self):
+        """Cancel runs. A posted run's bills (or entry) are reversed; refused, naming
+        them, when some are already paid."""
+        self._check_manager()
+        for run in self:
+            if run.state == "cancelled":
+                continue
+            if run.state == "posted":
+                moves = run.move_ids.filtered(
+                    lambda m: m.state == "posted" and not m.reversed_entry_id
+                )
+                paid = moves.filtered(
+                    lambda m: (
+                        m.move_type == "in_invoice"
+                        and m.payment_state in ("paid", "in_payment", "partial")
+                    )
+                )
+                entries = moves.filtered(lambda m: m.move_type == "entry")
+                paid_lines = entries.line_ids.filtered(
+                    lambda ln: (
+                        ln.account_id.account_type == "liability_payable"
+                        and (
+                            ln.reconciled
+                            or ln.matched_debit_ids
+                            or ln.matched_credit_ids
+                        )
+                    )
+                )
+                if paid or paid_lines:
+                    names = paid.mapped(
+                        lambda m: f"{m.name} ({m.partner_id.name})"
+                    ) + paid_lines.mapped(
+                        lambda ln: f"{ln.move_id.name} ({ln.partner_id.name})"
+                    )
+                    raise UserError(
+                        self.env._(
+                            "Run %(run)s cannot be cancelled: these payouts are already paid: "
+                            "%(bills)s. Reverse the payments first.",
+                            run=run.name,
+                            bills=", ".join(names),
+                        )
+                    )
+                today = fields.Date.context_today(self)
+                reversals = moves._reverse_moves(
+                    [
+                        {
+                            "date": today,
+                            "ref": self.env._("Reversal of %s", run.name),
+                            **({"invoice_date": today} if m.is_invoice() else {}),
+                        }
+                        for m in moves
+                    ],
+                    cancel=True,
+                )
+                run.write({"move_ids": [Command.link(m.id) for m in reversals]})
+                msg = self.env._(
+                    "Cancelled by %(user)s; %(n)s payouts reversed.",
+                    user=self.env.user.name,
+                    n=len(reversals),
+                )
+            else:
+                msg = self.env._("Cancelled by %s.", self.env.user.name)
+            run.write({"state": "cancelled", "job_state": False})
+            run.message_post(body=msg)
+        return True
+
+    def action_reset_draft(self):
+        for run in self:
+            if run.state not in ("computed", "cancelled") or (
+                run.state == "cancelled" and run.move_ids
+            ):
+                raise UserError(
+                    self.env._(
+                        "Only computed runs or unposted cancelled runs go back to draft."
+                    )
+                )
+        for run in self.filtered(lambda r: r.state == "cancelled" and not r.simulation):
+            run._try_lock_period_plan(run.period_id, run.plan_id)
+        self._reset_to_draft()
+        self._check_live_unique()
+        return True
+
+    # ------------------------------------------------------------------ views / exports
+    def action_view_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_in_invoice_type"
+        )
+        action.update(
+            {"domain": [("id", "in", self.move_ids.ids)], "context": {"create": False}}
+        )
+        return action
+
+    def action_view_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_direct_selling.action_ds_bonus_line"
+        )
+        action.update(
+            {
+                "domain": [("run_id", "=", self.id)],
+                "context": {"search_default_group_distributor": 1},
+            }
+        )
+        return action
+
+    def get_statement_data(self, distributor_ids=None):
+        """Statement rows per earner: {distributor: [(type label, source, level, base,
+        rate, amount, carried)]}, used by the PDF statement and the portal."""
+        self.ensure_one()
+        domain = [("run_id", "=", self.id)]
+        if distributor_ids:
+            domain.append(("distributor_id", "in", list(distributor_ids)))
+        lines = self.env["ds.bonus.line"].search(domain)
+        result = {}
+        for line in lines:
+            result.setdefault(line.distributor_id, self.env["ds.bonus.line"])
+            result[line.distributor_id] |= line
+        return result
+
+    def _export_xlsx_bytes(self):
+        """XLSX export of the run (summary sheet + lines sheet), streamed from SQL."""
+        self.ensure_one()
+        import openpyxl  # external dependency declared in the manifest
+
+        labels = self._type_labels()
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet(self.env._("Summary"))
+        ws.append([self.env._("Run"), self.name])
+        ws.append([self.env._("Period"), self.period_id.display_name])
+        ws.append([self.env._("Plan"), self.plan_id.name])
+        ws.append(
+            [self.env._("Status"), dict(self._fields["state"].selection)[self.state]]
+        )
+        ws.append([self.env._("Period BV"), self.period_bv])
+        ws.append([self.env._("Payout ratio (%)"), self.payout_ratio])
+        ws.append([self.env._("Cap factor"), self.cap_factor])
+        for btype, label in BONUS_TYPES:
+            ws.append([label, self["amount_" + btype]])
+        ws.append([self.env._("Carried out"), self.amount_carried_out])
+        ws.append([self.env._("Total paid"), self.total_amount])
+        ws = wb.create_sheet(self.env._("Lines"))
+        ws.append(
+            [
+                self.env._("Earner code"),
+                self.env._("Earner"),
+                self.env._("Bonus type"),
+                self.env._("Source code"),
+                self.env._("Source"),
+                self.env._("Level"),
+                self.env._("Base"),
+                self.env._("Rate (%)"),
+                self.env._("Amount"),
+                self.env._("Carried forward"),
+                self.env._("Journal entry"),
+            ]
+        )
+        self.env["ds.bonus.line"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT d.code, p.name, l.bonus_type, sd.code, sp.name, l.level, l.base, l.rate,
+                      l.amount, l.carried_forward, m.name
+               FROM ds_bonus_line l
+               JOIN ds_distributor d ON d.id = l.distributor_id
+               JOIN res_partner p ON p.id = d.partner_id
+               LEFT JOIN ds_distributor sd ON sd.id = l.source_distributor_id
+               LEFT JOIN res_partner sp ON sp.id = sd.partner_id
+               LEFT JOIN account_move m ON m.id = l.move_id
+               WHERE l.run_id = %s ORDER BY l.id""",
+                self.id,
+            )
+        )
+        while rows := self.env.cr.fetchmany(10000):
+            for row in rows:
+                row = list(row)
+                row[2] = labels.get(row[2], row[2])
+                row[6], row[7], row[8] = (
+                    float(row[6] or 0),
+                    float(row[7] or 0),
+                    float(row[8] or 0),
+                )
+                ws.append(row)
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    def action_export_xlsx(self):
+        self.ensure_one()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": "{}.xlsx".format(self.name.replace("/", "-")),
+                "datas": base64.b64encode(self._export_xlsx_bytes()),
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    def action_compare(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_direct_selling.action_ds_bonus_run_compare"
+        )
+        action["context"] = {"default_run_ids": [Command.set(self.ids)]}
+        return action
+
+    def _top_earners(self, limit=10):
+        self.ensure_one()
+        self.env["ds.bonus.line"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT l.distributor_id, SUM(l.amount) AS total FROM ds_bonus_line l
+               WHERE l.run_id = %s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s""",
+                self.id,
+                limit,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        dists = self.env["ds.distributor"].browse([r[0] for r in rows])
+        return [(d, float(t)) for d, (_i, t) in zip(dists, rows, strict=False)]

@@ -1,0 +1,63 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class DsRank(models.Model):
+    _name = "ds.rank"
+    _description = "Distributor Rank"
+    _order = "sequence, id"
+
+    sequence = fields.Integer(default=10, required=True)
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", index=True)
+    min_pv = fields.Float(
+        string="Minimum PV", help="Personal volume required (0 = none)."
+    )
+    min_gv = fields.Float(string="Minimum GV", help="Group volume required (0 = none).")
+    min_qualified_legs = fields.Integer(
+        help="Number of frontline legs that must contain a distributor of at least the leg rank (0 = none)."
+    )
+    leg_rank_id = fields.Many2one(
+        "ds.rank",
+        help="A frontline leg qualifies when it contains at least one distributor whose paid-as rank "
+        "is this rank or higher. Empty: a leg qualifies when it has any group volume.",
+    )
+    max_leg_pct = fields.Float(
+        string="Max Leg %",
+        help="Cap of one leg's contribution to the GV requirement, in percent of the minimum GV (0 = no cap).",
+    )
+    paid_levels = fields.Integer(help="Number of unilevel levels paid at this rank.")
+    color = fields.Integer()
+
+    _sql_constraints = [
+        ("min_pv_positive", "CHECK(min_pv >= 0)", "The minimum PV cannot be negative."),
+        ("min_gv_positive", "CHECK(min_gv >= 0)", "The minimum GV cannot be negative."),
+        (
+            "legs_positive",
+            "CHECK(min_qualified_legs >= 0)",
+            "The number of legs cannot be negative.",
+        ),
+        (
+            "max_leg_pct_range",
+            "CHECK(max_leg_pct >= 0 AND max_leg_pct <= 100)",
+            "The maximum leg percentage must be between 0 and 100.",
+        ),
+        (
+            "paid_levels_positive",
+            "CHECK(paid_levels >= 0)",
+            "Paid levels cannot be negative.",
+        ),
+    ]
+
+    @api.constrains("leg_rank_id", "sequence")
+    def _check_leg_rank(self):
+        for rank in self:
+            if rank.leg_rank_id and rank.leg_rank_id.sequence >= rank.sequence:
+                raise ValidationError(
+                    _(
+                        "Rank %(rank)s: the leg rank %(leg)s must be a lower rank (smaller sequence).",
+                        rank=rank.name,
+                        leg=rank.leg_rank_id.name,
+                    )
+                )

@@ -1,0 +1,52 @@
+from odoo import api, fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    ds_pv_total = fields.Float(
+        string="Total PV", digits=(16, 2), compute="_compute_ds_totals", store=True
+    )
+    ds_bv_total = fields.Float(
+        string="Total BV", digits=(16, 2), compute="_compute_ds_totals", store=True
+    )
+    ds_referrer_id = fields.Many2one(
+        "ds.distributor",
+        string="Referrer",
+        compute="_compute_ds_referrer_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Distributor credited with this retail customer; saved on the customer at confirmation.",
+    )
+
+    @api.depends("order_line.ds_pv", "order_line.ds_bv")
+    def _compute_ds_totals(self):
+        for order in self:
+            order.ds_pv_total = sum(order.order_line.mapped("ds_pv"))
+            order.ds_bv_total = sum(order.order_line.mapped("ds_bv"))
+
+    @api.depends("partner_id", "user_id")
+    def _compute_ds_referrer_id(self):
+        for order in self:
+            partner = order.partner_id.commercial_partner_id
+            if partner.ds_distributor_id:
+                order.ds_referrer_id = False
+            elif partner.ds_referrer_id:
+                order.ds_referrer_id = partner.ds_referrer_id
+            elif (
+                not order.ds_referrer_id and order.user_id.partner_id.ds_distributor_id
+            ):
+                order.ds_referrer_id = order.user_id.partner_id.ds_distributor_id
+
+    def action_confirm(self):
+        res = super().action_confirm()
+        for order in self:
+            partner = order.partner_id.commercial_partner_id
+            if (
+                order.ds_referrer_id
+                and not partner.ds_distributor_id
+                and not partner.ds_referrer_id
+            ):
+                partner.ds_referrer_id = order.ds_referrer_id
+        return res

@@ -1,0 +1,1 @@
+from . import ds_bonus_statement

@@ -1,0 +1,11 @@
+from . import (
+    test_bonus_plan,
+    test_bonus_run,
+    test_ds_deep_chain,
+    test_ds_genealogy,
+    test_ds_import,
+    test_ds_volume,
+    test_generator,
+    test_lead_routing,
+    test_lifecycle,
+)
