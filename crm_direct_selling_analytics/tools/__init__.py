@@ -1,0 +1,3 @@
+# ruff: noqa: I001
+from . import stats
+from . import sqlparts
