@@ -1,0 +1,1 @@
+from . import ds_distributor, ds_portal_message, res_partner, res_users, sale_order

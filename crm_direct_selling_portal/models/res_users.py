@@ -1,0 +1,51 @@
+from odoo import api, models
+from odoo.http import request
+
+REFERRAL_SESSION_KEY = "ds_referrer_id"
+REFERRAL_COOKIE = "ds_ref"
+
+
+def ds_request_referrer(env):
+    """The distributor credited by the referral link of the current visitor, sudo,
+    or an empty recordset (no request, no link, unknown or terminated code)."""
+    Distributor = env["ds.distributor"].sudo()
+    if not request:
+        return Distributor
+    distributor_id = request.session.get(REFERRAL_SESSION_KEY)
+    if distributor_id:
+        distributor = Distributor.browse(int(distributor_id)).exists()
+    else:
+        code = request.httprequest.cookies.get(REFERRAL_COOKIE)
+        distributor = (
+            code and Distributor.search([("code", "=", code)], limit=1) or Distributor
+        )
+    if distributor and distributor.state == "terminated":
+        return Distributor
+    return distributor
+
+
+def ds_attribute_referral(env, partners):
+    """Set ds_referrer_id on retail customers (not distributors, no referrer yet)
+    from the referral link of the current visitor."""
+    referrer = ds_request_referrer(env)
+    if not referrer:
+        return
+    todo = partners.sudo().filtered(
+        lambda p: (
+            not p.ds_referrer_id
+            and not p.ds_distributor_id
+            and p != referrer.partner_id
+        )
+    )
+    if todo:
+        todo.write({"ds_referrer_id": referrer.id})
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    @api.model
+    def _signup_create_user(self, values):
+        user = super()._signup_create_user(values)
+        ds_attribute_referral(self.env, user.partner_id)
+        return user

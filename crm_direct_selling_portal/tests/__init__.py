@@ -1,0 +1,1 @@
+from . import test_portal_routes, test_portal_tour
