@@ -384,14 +384,17 @@ class DsCampaign(models.Model):
                 c = round(n * pct / 100.0)
                 m_rev = stats.mde_mean(sd, n - c, c)
                 m_resp = stats.mde_proportion(rate, n - c, c)
+                # plain values only inside _(): the translation export reads its arguments
+                share = f"{round(pct, 1):g}"
+                relative = ("%.1f%%" % (m_rev / mean * 100)) if mean else "-"
                 lines.append(
                     _(
                         "  %(pct)s%% control (%(c)s members): +%(rev).2f revenue per member (%(rel)s), "
                         "+%(resp).2f points of response rate",
-                        pct=f"{round(pct, 1):g}",
+                        pct=share,
                         c=c,
                         rev=m_rev,
-                        rel=("%.1f%%" % (m_rev / mean * 100)) if mean else "-",
+                        rel=relative,
                         resp=m_resp * 100,
                     )
                 )
