@@ -352,33 +352,28 @@ class DsLifecycleRule(models.Model):
     def _partner_company_sql(self):
         return SQL("(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id)
 
-    def _due_sql_birthday(self, today, ref):
+    def _due_sql_partner_date(self, column, today, ref):
+        """Partners whose stored next-occurrence date ``column`` falls in [ref, today]."""
+        date = SQL.identifier("p", column)
         return SQL(
             """
-            SELECT p.id AS partner_id, p.ds_next_birthday::text AS occasion_key,
-                   p.ds_next_birthday AS occasion_date, NULL::int AS distributor_id
+            SELECT p.id AS partner_id, %(date)s::text AS occasion_key,
+                   %(date)s AS occasion_date, NULL::int AS distributor_id
               FROM res_partner p
-             WHERE p.ds_next_birthday BETWEEN %s AND %s AND %s AND %s
+             WHERE %(date)s BETWEEN %(ref)s AND %(today)s AND %(company)s AND %(audience)s
             """,
-            ref,
-            today,
-            self._partner_company_sql(),
-            self._audience_sql(),
+            date=date,
+            ref=ref,
+            today=today,
+            company=self._partner_company_sql(),
+            audience=self._audience_sql(),
         )
 
+    def _due_sql_birthday(self, today, ref):
+        return self._due_sql_partner_date("ds_next_birthday", today, ref)
+
     def _due_sql_purchase_anniversary(self, today, ref):
-        return SQL(
-            """
-            SELECT p.id AS partner_id, p.ds_next_purchase_anniversary::text AS occasion_key,
-                   p.ds_next_purchase_anniversary AS occasion_date, NULL::int AS distributor_id
-              FROM res_partner p
-             WHERE p.ds_next_purchase_anniversary BETWEEN %s AND %s AND %s AND %s
-            """,
-            ref,
-            today,
-            self._partner_company_sql(),
-            self._audience_sql(),
-        )
+        return self._due_sql_partner_date("ds_next_purchase_anniversary", today, ref)
 
     def _due_sql_enrollment_anniversary(self, today, ref):
         return SQL(

@@ -142,6 +142,22 @@ class DsDistributorImport(models.TransientModel):
             return None, False
 
     # ------------------------------------------------------------------ validation
+    @api.model
+    def _contact_vals(self, parsed_row, company):
+        """Contact fields shared by distributor and customer rows."""
+        p = parsed_row
+        return {
+            "name": p["name"],
+            "email": p["email"] or False,
+            "phone": p["phone"] or False,
+            "street": p["street"] or False,
+            "city": p["city"] or False,
+            "zip": p["zip"] or False,
+            "country_id": p["country_id"] or False,
+            "ds_birthday": p["birthday"] or False,
+            "company_id": company.id,
+        }
+
     def _validate_row(self, rownum, row, existing, file_codes, countries):
         """Check one row; return (list of error texts, parsed values)."""
         errs = []
@@ -350,17 +366,7 @@ class DsDistributorImport(models.TransientModel):
             chunk = dist_rows[start : start + BATCH]
             vals_list = []
             for p in chunk:
-                vals = {
-                    "name": p["name"],
-                    "email": p["email"] or False,
-                    "phone": p["phone"] or False,
-                    "street": p["street"] or False,
-                    "city": p["city"] or False,
-                    "zip": p["zip"] or False,
-                    "country_id": p["country_id"] or False,
-                    "ds_birthday": p["birthday"] or False,
-                    "company_id": company.id,
-                }
+                vals = self._contact_vals(p, company)
                 if p["code"]:
                     vals["code"] = p["code"]
                 if p["enrollment_date"]:
@@ -399,19 +405,11 @@ class DsDistributorImport(models.TransientModel):
             chunk = cust_rows[start : start + BATCH]
             customers |= Partner.create(
                 [
-                    {
-                        "name": p["name"],
-                        "email": p["email"] or False,
-                        "phone": p["phone"] or False,
-                        "street": p["street"] or False,
-                        "city": p["city"] or False,
-                        "zip": p["zip"] or False,
-                        "country_id": p["country_id"] or False,
-                        "ds_birthday": p["birthday"] or False,
-                        "ds_referrer_id": code_to_id.get(p["referrer_code"]) or False,
-                        "customer_rank": 1,
-                        "company_id": company.id,
-                    }
+                    dict(
+                        self._contact_vals(p, company),
+                        ds_referrer_id=code_to_id.get(p["referrer_code"]) or False,
+                        customer_rank=1,
+                    )
                     for p in chunk
                 ]
             )
