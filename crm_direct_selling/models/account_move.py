@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .derived_table import unlink_and_apply
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -34,6 +36,12 @@ class AccountMove(models.Model):
             lines = move.invoice_line_ids
             move.ds_pv_total = sum(lines.mapped("ds_pv"))
             move.ds_bv_total = sum(lines.mapped("ds_bv"))
+
+    def unlink(self):
+        # ds.bonus.line keeps no foreign keys (derived_table.py): its ondelete='set null', by hand
+        return unlink_and_apply(
+            self, super().unlink, [("ds_bonus_line", "move_id", "set null")]
+        )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

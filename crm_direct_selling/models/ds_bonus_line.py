@@ -1,5 +1,6 @@
 from odoo import fields, models
-from odoo.tools import SQL
+
+from .derived_table import ensure_table
 
 BONUS_TYPES = [
     ("retail", "Retail Profit"),
@@ -17,11 +18,12 @@ class DsBonusLine(models.Model):
     _description = "Bonus Line"
     _order = "run_id, distributor_id, bonus_type, level, id"
     _rec_name = "distributor_id"
-    # lines are derived data written set-based by the run (millions per run): no
-    # create/write user columns, currency and period read through the run
-    _log_access = False
+    # lines are derived data written set-based by the run (millions per run): the table is made
+    # by init() without foreign keys and without create/write user columns (derived_table.py);
+    # the ondelete rules below are applied by ds.bonus.run / ds.distributor / account.move
+    # unlink(). Currency and period are read through the run.
+    _auto = False
 
-    # indexed by (run_id, distributor_id), see init()
     run_id = fields.Many2one("ds.bonus.run", required=True, ondelete="cascade")
     period_id = fields.Many2one(related="run_id.period_id")
     plan_id = fields.Many2one(related="run_id.plan_id")
@@ -31,12 +33,11 @@ class DsBonusLine(models.Model):
         "ds.distributor",
         string="Earner",
         required=True,
-        index=True,
         ondelete="restrict",
     )
     bonus_type = fields.Selection(BONUS_TYPES, required=True)
     source_distributor_id = fields.Many2one(
-        "ds.distributor", string="Source", index="btree_not_null", ondelete="restrict"
+        "ds.distributor", string="Source", ondelete="restrict"
     )
     level = fields.Integer(help="Unilevel level or matching generation.")
     base = fields.Monetary(help="BV, earnings or amount the rate applies to.")
@@ -53,22 +54,47 @@ class DsBonusLine(models.Model):
     move_id = fields.Many2one(
         "account.move",
         string="Journal Entry",
-        index="btree_not_null",
         ondelete="set null",
         copy=False,
     )
     origin_line_id = fields.Many2one(
         "ds.bonus.line",
         string="Adjusted Line",
-        index="btree_not_null",
         ondelete="set null",
         help="For adjustments (clawbacks): the earlier line this adjustment reverses.",
     )
 
     def init(self):
-        self.env.cr.execute(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS ds_bonus_line_run_distributor_index "
-                "ON ds_bonus_line (run_id, distributor_id)"
-            )
+        ensure_table(
+            self.env.cr,
+            self._table,
+            [
+                ("run_id", "int4 NOT NULL"),
+                ("distributor_id", "int4 NOT NULL"),
+                ("bonus_type", "varchar NOT NULL"),
+                ("source_distributor_id", "int4"),
+                ("level", "int4"),
+                ("base", "numeric"),
+                ("rate", "numeric"),
+                ("amount", "numeric"),
+                ("carried_forward", "bool"),
+                ("company_id", "int4 NOT NULL"),
+                ("move_id", "int4"),
+                ("origin_line_id", "int4"),
+            ],
+            indexes=[
+                ("ds_bonus_line_run_distributor_index", ("run_id", "distributor_id")),
+                ("ds_bonus_line__distributor_id_index", ("distributor_id",)),
+                (
+                    "ds_bonus_line__source_distributor_id_index",
+                    ("source_distributor_id",),
+                    "source_distributor_id IS NOT NULL",
+                ),
+                ("ds_bonus_line__move_id_index", ("move_id",), "move_id IS NOT NULL"),
+                (
+                    "ds_bonus_line__origin_line_id_index",
+                    ("origin_line_id",),
+                    "origin_line_id IS NOT NULL",
+                ),
+            ],
         )

@@ -298,6 +298,27 @@ class DsBonusRun(models.Model):
                     )
                 )
 
+    def unlink(self):
+        runs = self.browse(self.ids)
+        res = super().unlink()
+        runs._ds_delete_lines()
+        return res
+
+    def _ds_delete_lines(self):
+        """Delete the runs' lines (ds.bonus.line keeps no foreign keys, see derived_table.py:
+        this is its ondelete='cascade'; adjustments pointing at them lose the link)."""
+        self.env["ds.bonus.line"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE ds_bonus_line SET origin_line_id = NULL
+                    WHERE origin_line_id IN (SELECT id FROM ds_bonus_line WHERE run_id = ANY(%(ids)s))
+                      AND run_id <> ALL(%(ids)s);
+                   DELETE FROM ds_bonus_line WHERE run_id = ANY(%(ids)s)""",
+                ids=self.ids,
+            )
+        )
+        self.env["ds.bonus.line"].invalidate_model()
+
     def _reset_to_draft(self):
         self.env["ds.bonus.line"].flush_model()
         self.env.cr.execute(
@@ -616,7 +637,7 @@ class DsBonusRun(models.Model):
         max_gen = max(plan.matching_generation_ids.mapped("generation") or [0])
         fs_days = plan.fast_start_days
 
-        cr.execute(SQL("DELETE FROM ds_bonus_line WHERE run_id = %s", self.id))
+        self._ds_delete_lines()
         cr.execute(
             SQL(
                 "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, ds_bt_out"

@@ -4,6 +4,8 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .derived_table import unlink_and_apply
+
 _logger = logging.getLogger(__name__)
 
 # Length of the parent_path prefix covered by the expression index (see _auto_init).
@@ -724,6 +726,36 @@ class DsDistributor(models.Model):
                     "You cannot delete a distributor who has a frontline; terminate them instead."
                 )
             )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_bonus_lines(self):
+        # ds.bonus.line keeps no foreign keys (derived_table.py): its ondelete='restrict', by hand
+        self.env["ds.bonus.line"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT 1 FROM ds_bonus_line
+                    WHERE distributor_id = ANY(%(ids)s) OR source_distributor_id = ANY(%(ids)s)
+                    LIMIT 1""",
+                ids=self.ids,
+            )
+        )
+        if self.env.cr.rowcount:
+            raise UserError(
+                _(
+                    "You cannot delete a distributor who earned or generated bonuses; terminate them instead."
+                )
+            )
+
+    def unlink(self):
+        # ds.volume keeps no foreign keys (derived_table.py): its ondelete rules, by hand
+        return unlink_and_apply(
+            self,
+            super().unlink,
+            [
+                ("ds_volume", "distributor_id", "cascade"),
+                ("ds_volume", "sponsor_id", "set null"),
+            ],
+        )
 
     # ------------------------------------------------------------------ live volumes
     def _ds_live_volume(self, period):

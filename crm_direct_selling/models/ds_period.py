@@ -4,6 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .derived_table import unlink_and_apply
+
 
 class DsPeriod(models.Model):
     _name = "ds.period"
@@ -103,6 +105,12 @@ class DsPeriod(models.Model):
     def _unlink_except_closed(self):
         if self.filtered(lambda p: p.state == "closed"):
             raise UserError(_("A closed period cannot be deleted."))
+
+    def unlink(self):
+        # ds.volume keeps no foreign keys (derived_table.py): its ondelete rule, by hand
+        return unlink_and_apply(
+            self, super().unlink, [("ds_volume", "period_id", "cascade")]
+        )
 
     def _ds_check_manager(self):
         if not self.env.su and not self.env.user.has_group(

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .derived_table import unlink_and_apply
+
 
 class DsRank(models.Model):
     _name = "ds.rank"
@@ -61,3 +63,14 @@ class DsRank(models.Model):
                         leg=rank.leg_rank_id.name,
                     )
                 )
+
+    def unlink(self):
+        # ds.volume keeps no foreign keys (derived_table.py): its ondelete rules, by hand
+        return unlink_and_apply(
+            self,
+            super().unlink,
+            [
+                ("ds_volume", "paid_rank_id", "set null"),
+                ("ds_volume", "next_rank_id", "set null"),
+            ],
+        )

@@ -4,6 +4,8 @@ import time
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .derived_table import drop_indexes, ensure_table
+
 _logger = logging.getLogger(__name__)
 
 CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
@@ -14,15 +16,16 @@ class DsVolume(models.Model):
     _description = "Distributor Volume per Period"
     _order = "period_id desc, gv desc, id"
     _rec_name = "distributor_id"
+    # derived data, one row per distributor and period written set-based by the volume step:
+    # the table is made by init() without foreign keys (see derived_table.py); the ondelete
+    # rules below are applied by ds.distributor / ds.period / ds.rank unlink().
+    _auto = False
 
-    # no separate index: the unique (distributor_id, period_id) index serves distributor lookups
     distributor_id = fields.Many2one(
         "ds.distributor", required=True, ondelete="cascade"
     )
-    period_id = fields.Many2one(
-        "ds.period", required=True, index=True, ondelete="cascade"
-    )
-    company_id = fields.Many2one("res.company", required=True, index=True)
+    period_id = fields.Many2one("ds.period", required=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True)
     pv = fields.Float(string="PV", digits=(16, 2), aggregator="sum")
     bv = fields.Float(string="BV", digits=(16, 2), aggregator="sum")
     gv = fields.Float(
@@ -40,25 +43,50 @@ class DsVolume(models.Model):
     is_active = fields.Boolean(
         string="Active", help="PV reached the company's active minimum PV."
     )
-    paid_rank_id = fields.Many2one("ds.rank", string="Paid-as Rank", index=True)
+    paid_rank_id = fields.Many2one("ds.rank", string="Paid-as Rank")
     next_rank_id = fields.Many2one("ds.rank")
     new_rank = fields.Boolean(help="First time the distributor reaches this rank.")
     sponsor_id = fields.Many2one(
         "ds.distributor",
         string="Sponsor (snapshot)",
-        index=True,
         help="Sponsor when the volumes were computed.",
     )
     depth = fields.Integer(string="Depth (snapshot)", aggregator="max")
     period_state = fields.Selection(related="period_id.state", string="Period Status")
 
-    _sql_constraints = [
-        (
-            "distributor_period_uniq",
-            "unique(distributor_id, period_id)",
-            "A distributor has one volume line per period.",
-        ),
-    ]
+    def init(self):
+        # the unique (distributor_id, period_id) index serves distributor lookups too
+        ensure_table(
+            self.env.cr,
+            self._table,
+            [
+                ("distributor_id", "int4 NOT NULL"),
+                ("period_id", "int4 NOT NULL"),
+                ("company_id", "int4 NOT NULL"),
+                ("pv", "numeric"),
+                ("bv", "numeric"),
+                ("gv", "numeric"),
+                ("qualified_legs", "int4"),
+                ("is_active", "bool"),
+                ("paid_rank_id", "int4"),
+                ("next_rank_id", "int4"),
+                ("new_rank", "bool"),
+                ("sponsor_id", "int4"),
+                ("depth", "int4"),
+            ],
+            indexes=[("ds_volume__period_id_index", ("period_id",))],
+            unique=[
+                ("ds_volume_distributor_period_key", ("distributor_id", "period_id"))
+            ],
+        )
+        drop_indexes(
+            self.env.cr,
+            [
+                "ds_volume__company_id_index",
+                "ds_volume__paid_rank_id_index",
+                "ds_volume__sponsor_id_index",
+            ],
+        )
 
     @api.model
     def _ds_compute(self, period):
@@ -162,9 +190,9 @@ class DsVolume(models.Model):
             DROP TABLE IF EXISTS ds_tmp_out;
             CREATE TEMP TABLE ds_tmp_vol ON COMMIT DROP AS
               WITH pv AS (
-                SELECT am.ds_distributor_id AS did, SUM(aml.ds_pv) AS pv, SUM(aml.ds_bv) AS bv
+                -- the invoices' stored PV/BV totals (sums of their lines' signed PV/BV)
+                SELECT am.ds_distributor_id AS did, SUM(am.ds_pv_total) AS pv, SUM(am.ds_bv_total) AS bv
                   FROM account_move am
-                  JOIN account_move_line aml ON aml.move_id = am.id
                  WHERE am.ds_period_id = %(period)s AND am.state = 'posted' AND am.move_type IN %(types)s
                    AND am.ds_distributor_id IS NOT NULL
                  GROUP BY am.ds_distributor_id
@@ -258,9 +286,9 @@ class DsVolume(models.Model):
             SQL(
                 """
             UPDATE ds_volume v
-               SET (company_id, %(cols)s, write_uid, write_date)
+               SET (company_id, %(cols)s)
                  = (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
-                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth, %(uid)s, now() at time zone 'UTC')
+                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth)
               FROM ds_tmp_out o
              WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id
                AND (v.company_id, v.pv, v.bv, v.gv, v.qualified_legs, v.is_active, v.paid_rank_id,
@@ -275,18 +303,15 @@ class DsVolume(models.Model):
                 cols=cols,
                 period=period.id,
                 company=company.id,
-                uid=self.env.uid,
             )
         )
         lap("update changed / delete vanished rows")
         cr.execute(
             SQL(
                 """
-            INSERT INTO ds_volume (distributor_id, period_id, company_id, %(cols)s,
-                                   create_uid, create_date, write_uid, write_date)
+            INSERT INTO ds_volume (distributor_id, period_id, company_id, %(cols)s)
             SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active,
-                   o.paid_rank_id, o.next_rank_id, o.new_rank, o.sponsor_id, o.depth,
-                   %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
+                   o.paid_rank_id, o.next_rank_id, o.new_rank, o.sponsor_id, o.depth
               FROM ds_tmp_out o
              WHERE NOT EXISTS (SELECT 1 FROM ds_volume v
                                 WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id)
@@ -295,7 +320,6 @@ class DsVolume(models.Model):
                 cols=cols,
                 period=period.id,
                 company=company.id,
-                uid=self.env.uid,
             )
         )
         lap("insert new rows")

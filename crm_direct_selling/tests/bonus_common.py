@@ -153,6 +153,23 @@ class BonusCommon(AccountTestInvoicingCommon):
         base.update(vals)
         return cls.env["ds.plan"].create(base)
 
+    @classmethod
+    def _levels_plan(cls, name, rates):
+        """A plan paying unilevel only: ``rates`` = percent per level from 1."""
+        return cls._plan(
+            name=name,
+            retail_mode="none",
+            fast_start_rate=0.0,
+            payout_cap_pct=0.0,
+            min_payout=0.0,
+            rank_bonus_ids=False,
+            matching_generation_ids=False,
+            level_ids=[
+                Command.create({"level": lvl, "rate": rate})
+                for lvl, rate in enumerate(rates, start=1)
+            ],
+        )
+
     def _run(self, period, plan, simulation=False):
         return self.env["ds.bonus.run"].create(
             {

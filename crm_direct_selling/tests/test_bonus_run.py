@@ -26,19 +26,7 @@ class TestBonusRun(BonusCommon):
         cls.q = cls._distributor("Q", cls.p)
         cls.r = cls._distributor("R", cls.q)
         cls.s = cls._distributor("S", cls.q)
-        cls.simple = cls._plan(
-            name="Simple",
-            retail_mode="none",
-            fast_start_rate=0.0,
-            payout_cap_pct=0.0,
-            min_payout=0.0,
-            rank_bonus_ids=False,
-            matching_generation_ids=False,
-            level_ids=[
-                Command.create({"level": 1, "rate": 10.0}),
-                Command.create({"level": 2, "rate": 5.0}),
-            ],
-        )
+        cls.simple = cls._levels_plan("Simple", [10.0, 5.0])
         cls.inv_p = cls._invoice(
             cls.p.partner_id, 300, date(2026, 1, 10)
         )  # Gold: 3 levels
