@@ -373,6 +373,11 @@ full_page_writes = off
 shared_buffers = 256MB
 EOF
     fi
+    # bulk writes (volume step, bonus lines: millions of rows) would checkpoint every few
+    # seconds with the default 1GB of WAL between checkpoints
+    if ! grep -q '^max_wal_size = 8GB' "$data/postgresql.conf"; then
+        _as_pg_owner sh -c "echo 'max_wal_size = 8GB' >>'$data/postgresql.conf'" || true
+    fi
     export PGHOST="$sock" PGPORT="$port" PGUSER="$user"
     unset PGPASSWORD PGDATABASE
     if _as_pg_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .derived_table import ensure_table
+from .derived_table import drop_indexes, ensure_table
 
 BONUS_TYPES = [
     ("retail", "Retail Profit"),
@@ -82,19 +82,23 @@ class DsBonusLine(models.Model):
                 ("move_id", "int4"),
                 ("origin_line_id", "int4"),
             ],
+            # (run_id, distributor_id) also serves an earner's lines over the runs
+            # (distributor_id = X AND run_id IN ...) and a run's lines by source; the
+            # partial indexes stay empty until posting / clawbacks
             indexes=[
                 ("ds_bonus_line_run_distributor_index", ("run_id", "distributor_id")),
-                ("ds_bonus_line__distributor_id_index", ("distributor_id",)),
-                (
-                    "ds_bonus_line__source_distributor_id_index",
-                    ("source_distributor_id",),
-                    "source_distributor_id IS NOT NULL",
-                ),
                 ("ds_bonus_line__move_id_index", ("move_id",), "move_id IS NOT NULL"),
                 (
                     "ds_bonus_line__origin_line_id_index",
                     ("origin_line_id",),
                     "origin_line_id IS NOT NULL",
                 ),
+            ],
+        )
+        drop_indexes(
+            self.env.cr,
+            [
+                "ds_bonus_line__distributor_id_index",
+                "ds_bonus_line__source_distributor_id_index",
             ],
         )

@@ -509,10 +509,8 @@ class DsBonusRun(models.Model):
         if period.state == "open":
             period.sudo().action_compute_volumes()
         self._set_progress(20.0, progress)
-        stats = self._compute_lines_sql(progress=progress)
+        totals = self._compute_lines_sql(progress=progress)
         self._set_progress(90.0, progress)
-        totals = self._read_totals()
-        totals.update(stats)
         totals.update(
             {
                 "state": "computed",
@@ -561,39 +559,6 @@ class DsBonusRun(models.Model):
         )
         return " — ".join(str(p) for p in parts)
 
-    def _read_totals(self):
-        self.ensure_one()
-        self.env.cr.execute(
-            SQL(
-                """SELECT bonus_type, COALESCE(SUM(amount), 0) FROM ds_bonus_line
-               WHERE run_id = %s GROUP BY bonus_type""",
-                self.id,
-            )
-        )
-        by_type = dict(self.env.cr.fetchall())
-        self.env.cr.execute(
-            SQL(
-                """SELECT COUNT(*), COUNT(DISTINCT distributor_id),
-                      COUNT(DISTINCT distributor_id) FILTER (WHERE NOT carried_forward),
-                      COALESCE(SUM(amount) FILTER (WHERE NOT carried_forward), 0),
-                      COALESCE(SUM(amount) FILTER (WHERE carried_forward), 0)
-               FROM ds_bonus_line WHERE run_id = %s""",
-                self.id,
-            )
-        )
-        count, earners, paid_earners, paid, carried = self.env.cr.fetchone()
-        vals = {"amount_" + t: by_type.get(t, 0.0) for t, _label in BONUS_TYPES}
-        vals.update(
-            {
-                "line_count": count,
-                "earner_count": earners,
-                "paid_earner_count": paid_earners,
-                "total_amount": paid,
-                "amount_carried_out": carried,
-            }
-        )
-        return vals
-
     def _previous_run(self):
         """The live posted run of the same plan for the latest period before this one."""
         self.ensure_one()
@@ -638,9 +603,13 @@ class DsBonusRun(models.Model):
         fs_days = plan.fast_start_days
 
         self._ds_delete_lines()
+        # the sorts and hashes of millions of lines stay in memory (until the end of the
+        # transaction)
+        cr.execute(SQL("SELECT set_config('work_mem', '256MB', true)"))
         cr.execute(
             SQL(
-                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, ds_bt_out"
+                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, ds_bt_out, "
+                "ds_bt_earner, ds_bt_earner_type"
             )
         )
         # 1. the period's volumes with the genealogy snapshot
@@ -730,19 +699,37 @@ class DsBonusRun(models.Model):
                  AND NOT EXISTS (SELECT 1 FROM ds_bt_claw_move c WHERE c.move_id = m.id)""",
             period=period.id,
         )
+        # the same invoices, whole (their stored PV/BV totals)
+        period_moves = SQL(
+            """FROM account_move m
+               WHERE m.ds_period_id = %(period)s AND m.state = 'posted'
+                 AND m.move_type IN ('out_invoice', 'out_refund')
+                 AND m.ds_distributor_id IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM ds_bt_claw_move c WHERE c.move_id = m.id)""",
+            period=period.id,
+        )
         # 3. retail profit: referred (non-distributor) customers' purchases
         if plan.retail_mode != "none":
             if plan.retail_mode == "bv_rate":
-                rate, base_expr = plan.retail_rate, SQL("l.ds_bv")
+                # the invoices' stored BV totals (sums of their lines' signed BV)
+                rate, base_expr, source = (
+                    plan.retail_rate,
+                    SQL("m.ds_bv_total"),
+                    period_moves,
+                )
             else:
-                rate, base_expr = plan.retail_discount_pct, SQL("-l.balance")
+                rate, base_expr, source = (
+                    plan.retail_discount_pct,
+                    SQL("-l.balance"),
+                    period_lines,
+                )
             if rate:
                 cr.execute(
                     SQL(
                         """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
                        SELECT r.did, 'retail', r.did, 0, r.base, %(rate)s, r.base * %(rate)s / 100
                        FROM (SELECT m.ds_distributor_id AS did, SUM(%(base)s)::numeric AS base
-                             %(lines)s
+                             %(source)s
                                AND NOT EXISTS (SELECT 1 FROM ds_distributor b
                                                WHERE b.partner_id = m.commercial_partner_id)
                              GROUP BY 1) r
@@ -750,7 +737,7 @@ class DsBonusRun(models.Model):
                        WHERE r.base <> 0""",
                         rate=rate,
                         base=base_expr,
-                        lines=period_lines,
+                        source=source,
                     )
                 )
         # 4. fast start: the recruit's BV of their first N days, to the (snapshot) sponsor
@@ -760,46 +747,53 @@ class DsBonusRun(models.Model):
                     """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
                    SELECT v.sponsor_id, 'fast_start', v.distributor_id, 1, f.bv, %(rate)s,
                           f.bv * %(rate)s / 100
-                   FROM (SELECT m.ds_distributor_id AS did, SUM(l.ds_bv)::numeric AS bv
-                         %(lines)s
-                           AND m.invoice_date < (SELECT s.enrollment_date + %(days)s
-                                                 FROM ds_bt_vol s
-                                                 WHERE s.distributor_id = m.ds_distributor_id)
+                   FROM (SELECT v.distributor_id AS did, SUM(m.ds_bv_total)::numeric AS bv
+                         FROM ds_bt_vol v
+                         JOIN account_move m ON m.ds_distributor_id = v.distributor_id
+                              AND m.invoice_date < v.enrollment_date + %(days)s
+                         WHERE v.enrollment_date + %(days)s > %(date_from)s
+                           AND m.ds_period_id = %(period)s AND m.state = 'posted'
+                           AND m.move_type IN ('out_invoice', 'out_refund')
+                           AND NOT EXISTS (SELECT 1 FROM ds_bt_claw_move c WHERE c.move_id = m.id)
                          GROUP BY 1) f
                    JOIN ds_bt_vol v ON v.distributor_id = f.did
                    JOIN ds_bt_vol sp ON sp.distributor_id = v.sponsor_id AND sp.active
                    WHERE f.bv <> 0""",
                     rate=plan.fast_start_rate,
                     days=fs_days,
-                    lines=period_lines,
+                    date_from=period.date_from,
+                    period=period.id,
                 )
             )
         self._set_progress(35.0, progress)
         # 5. unilevel: walk up the snapshot sponsor chain, bounded by the plan's max level;
-        #    with compression inactive uplines do not count as a level.
+        #    with compression inactive uplines do not count as a level. Each row of the walk
+        #    carries its upline's activity and paid levels, so the lines come out of the walk
+        #    without joining its millions of rows back to the volumes.
         if max_level:
             counts = SQL(
-                "CASE WHEN u.active OR NOT %s THEN 1 ELSE 0 END", plan.compression
+                "CASE WHEN w.up_active OR NOT %s THEN 1 ELSE 0 END", plan.compression
             )
             cr.execute(
                 SQL(
                     """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
-                   WITH RECURSIVE walk(source_id, upline_id, lvl, base) AS (
-                       SELECT s.distributor_id, s.sponsor_id, 1, s.bv - s.claw_bv
-                       FROM ds_bt_vol s
-                       WHERE s.sponsor_id IS NOT NULL AND s.bv - s.claw_bv <> 0
+                   WITH RECURSIVE walk(source_id, up_id, up_sponsor, up_active, up_levels, lvl, base) AS (
+                       SELECT s.distributor_id, p.distributor_id, p.sponsor_id, p.active,
+                              p.paid_levels, 1, s.bv - s.claw_bv
+                       FROM ds_bt_vol s JOIN ds_bt_vol p ON p.distributor_id = s.sponsor_id
+                       WHERE s.bv - s.claw_bv <> 0
                      UNION ALL
-                       SELECT w.source_id, u.sponsor_id, w.lvl + %(counts)s, w.base
-                       FROM walk w JOIN ds_bt_vol u ON u.distributor_id = w.upline_id
-                       WHERE u.sponsor_id IS NOT NULL AND w.lvl + %(counts)s <= %(max)s
+                       SELECT w.source_id, u.distributor_id, u.sponsor_id, u.active, u.paid_levels,
+                              w.lvl + %(counts)s, w.base
+                       FROM walk w JOIN ds_bt_vol u ON u.distributor_id = w.up_sponsor
+                       WHERE w.lvl + %(counts)s <= %(max)s
                    )
-                   SELECT w.upline_id, 'unilevel', w.source_id, w.lvl, w.base, pl.rate,
+                   SELECT w.up_id, 'unilevel', w.source_id, w.lvl, w.base, pl.rate,
                           w.base * pl.rate::numeric / 100
                    FROM walk w
-                   JOIN ds_bt_vol u ON u.distributor_id = w.upline_id AND u.active
-                        AND u.paid_levels >= w.lvl
                    JOIN ds_plan_level pl ON pl.plan_id = %(plan)s AND pl.level = w.lvl
-                        AND pl.rate > 0""",
+                        AND pl.rate > 0
+                   WHERE w.up_active AND w.up_levels >= w.lvl""",
                     counts=counts,
                     max=max_level,
                     plan=plan.id,
@@ -916,29 +910,19 @@ class DsBonusRun(models.Model):
                 and raw_total > 0
             ):
                 cap_factor = cap_amount / float(raw_total)
-        cr.execute(
-            SQL(
-                """CREATE TEMP TABLE ds_bt_out (
-                   earner_id integer, bonus_type varchar, source_id integer, level integer,
-                   base numeric, rate numeric, amount numeric, origin_line_id integer
-               ) ON COMMIT DROP"""
-            )
-        )
-        insert_cols = SQL(
-            """INSERT INTO ds_bt_out (earner_id, bonus_type, source_id, level, base, rate,
-                                      amount, origin_line_id)"""
-        )
-        common = SQL(
-            "t.earner_id, t.bonus_type, t.source_id, t.level, ROUND(t.base, %(digits)s), t.rate",
+        # final amounts: with a binding cap, ds_bt_out holds the capped lines (largest
+        # remainder); otherwise each line is its raw amount rounded to the currency
+        amounts = SQL(
+            """SELECT t.earner_id, t.bonus_type, t.source_id, t.level,
+                      ROUND(t.base, %(digits)s) AS base, t.rate,
+                      ROUND(t.raw, %(digits)s) AS amount, t.origin_line_id
+                 FROM ds_bt_line t""",
             digits=digits,
         )
-        tail = SQL("t.origin_line_id")
         if cap_factor < 1.0:
-            # exact scaled value x = raw * cap / raw_total; floor to the currency unit,
-            # then give one unit to the k lines with the largest remainders
             cr.execute(
                 SQL(
-                    """%(insert)s
+                    """CREATE TEMP TABLE ds_bt_out ON COMMIT DROP AS
                    WITH s AS (
                        SELECT t.*, t.raw * %(cap)s::numeric / %(rawtot)s::numeric AS x
                        FROM ds_bt_line t WHERE t.bonus_type IN %(types)s
@@ -952,83 +936,97 @@ class DsBonusRun(models.Model):
                                     f.source_id NULLS FIRST, f.level) AS rn
                        FROM f
                    )
-                   SELECT %(common)s,
-                          t.fl + CASE WHEN t.rn <= (SELECT k FROM k) THEN %(unit)s ELSE 0 END,
-                          %(tail)s
-                   FROM o t""",
-                    insert=insert_cols,
+                   SELECT t.earner_id, t.bonus_type, t.source_id, t.level,
+                          ROUND(t.base, %(digits)s) AS base, t.rate,
+                          t.fl + CASE WHEN t.rn <= (SELECT k FROM k) THEN %(unit)s ELSE 0 END
+                              AS amount,
+                          t.origin_line_id
+                   FROM o t
+                   UNION ALL
+                   %(uncapped)s WHERE t.bonus_type NOT IN %(types)s""",
                     cap=cap_amount,
                     rawtot=raw_total,
                     types=CAPPED_TYPES,
                     unit=unit,
-                    common=common,
-                    tail=tail,
-                )
-            )
-            cr.execute(
-                SQL(
-                    """%(insert)s SELECT %(common)s, ROUND(t.raw, %(digits)s), %(tail)s
-                   FROM ds_bt_line t WHERE t.bonus_type NOT IN %(types)s""",
-                    insert=insert_cols,
-                    common=common,
-                    tail=tail,
                     digits=digits,
-                    types=CAPPED_TYPES,
+                    uncapped=amounts,
                 )
             )
-        else:
-            cr.execute(
-                SQL(
-                    """%(insert)s SELECT %(common)s, ROUND(t.raw, %(digits)s), %(tail)s
-                   FROM ds_bt_line t""",
-                    insert=insert_cols,
-                    common=common,
-                    tail=tail,
-                    digits=digits,
-                )
+            amounts = SQL("SELECT * FROM ds_bt_out")
+        # 11. per earner and type, then per earner: the total decides the minimum payout
+        #     (earners whose total is below it, or not positive, are carried forward)
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_earner_type ON COMMIT DROP AS
+               SELECT a.earner_id, a.bonus_type, SUM(a.amount) AS amount
+               FROM (%(amounts)s) a WHERE a.amount <> 0 GROUP BY a.earner_id, a.bonus_type;
+               CREATE TEMP TABLE ds_bt_earner ON COMMIT DROP AS
+               SELECT earner_id, SUM(amount) AS total,
+                      (SUM(amount) < %(min)s OR SUM(amount) <= 0) AS carried
+               FROM ds_bt_earner_type GROUP BY earner_id;
+               ANALYZE ds_bt_earner""",
+                amounts=amounts,
+                min=plan.min_payout,
             )
-        cr.execute(SQL("ANALYZE ds_bt_out"))
-        # 11. one INSERT of the final lines; minimum payout: earners whose total is below
-        #     it (or not positive) are carried forward
+        )
+        # 12. one INSERT of the final lines, grouped by earner: the run's (run_id, distributor_id)
+        #     index is then written in order (in random order the INSERT takes twice as long)
         cr.execute(
             SQL(
                 """INSERT INTO ds_bonus_line (run_id, distributor_id, bonus_type,
                    source_distributor_id, level, base, rate, amount, carried_forward,
                    company_id, origin_line_id)
                SELECT %(run)s, t.earner_id, t.bonus_type, t.source_id, t.level, t.base, t.rate,
-                      t.amount, (e.total < %(min)s OR e.total <= 0), %(company)s, t.origin_line_id
-               FROM ds_bt_out t
-               JOIN (SELECT earner_id, SUM(amount) AS total FROM ds_bt_out
-                     WHERE amount <> 0 GROUP BY earner_id) e ON e.earner_id = t.earner_id
+                      t.amount, e.carried, %(company)s, t.origin_line_id
+               FROM (%(amounts)s) t
+               JOIN ds_bt_earner e ON e.earner_id = t.earner_id
                WHERE t.amount <> 0
-               ORDER BY t.earner_id, t.bonus_type, t.source_id NULLS FIRST, t.level,
-                        t.origin_line_id""",
+               ORDER BY t.earner_id""",
                 run=self.id,
-                min=plan.min_payout,
                 company=self.company_id.id,
+                amounts=amounts,
             )
         )
+        line_count = cr.rowcount
         cr.execute(
             SQL(
-                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, ds_bt_out"
+                "SELECT bonus_type, SUM(amount) FROM ds_bt_earner_type GROUP BY bonus_type"
+            )
+        )
+        by_type = dict(cr.fetchall())
+        cr.execute(
+            SQL(
+                """SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT carried),
+                      COALESCE(SUM(total) FILTER (WHERE NOT carried), 0),
+                      COALESCE(SUM(total) FILTER (WHERE carried), 0)
+               FROM ds_bt_earner"""
+            )
+        )
+        earners, paid_earners, paid, carried = cr.fetchone()
+        cr.execute(
+            SQL(
+                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, "
+                "ds_bt_out, ds_bt_earner, ds_bt_earner_type"
             )
         )
         self.env["ds.bonus.line"].invalidate_model()
         self.invalidate_recordset(["line_ids"])
-        self.env.cr.execute(
-            SQL(
-                "SELECT COALESCE(SUM(amount), 0) FROM ds_bonus_line WHERE run_id = %s AND NOT carried_forward",
-                self.id,
-            )
+        vals = {"amount_" + t: by_type.get(t, 0.0) for t, _label in BONUS_TYPES}
+        vals.update(
+            {
+                "line_count": line_count,
+                "earner_count": earners,
+                "paid_earner_count": paid_earners,
+                "total_amount": paid,
+                "amount_carried_out": carried,
+                "period_bv": period_bv,
+                "raw_amount": float(raw_total),
+                "cap_amount": cap_amount,
+                "cap_factor": cap_factor,
+                "payout_ratio": (float(paid) / period_bv * 100.0) if period_bv else 0.0,
+            }
         )
-        paid = self.env.cr.fetchone()[0] or 0.0
-        return {
-            "period_bv": period_bv,
-            "raw_amount": float(raw_total),
-            "cap_amount": cap_amount,
-            "cap_factor": cap_factor,
-            "payout_ratio": (paid / period_bv * 100.0) if period_bv else 0.0,
-        }
+        return vals
 
     # ------------------------------------------------------------------ workflow
     def action_approve(self):
