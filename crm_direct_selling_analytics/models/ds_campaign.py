@@ -8,7 +8,14 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import stats
-from ..tools.sqlparts import holdout_condition, partner_moves, uniform_hash
+from ..tools.sqlparts import (
+    bulk_settings,
+    hash32,
+    holdout_condition,
+    partner_moves,
+    uniform_hash,
+)
+from .ds_partner_rfm import RFM_BANDS
 
 SRM_THRESHOLD = 0.001
 VERDICTS = [
@@ -221,71 +228,8 @@ class DsCampaign(models.Model):
             started = time.time()
             self.env.flush_all()
             cr = self.env.cr
-            share = campaign.control_pct / 100.0
-            cr.execute(
-                SQL(
-                    "DELETE FROM ds_campaign_member WHERE campaign_id = %s", campaign.id
-                )
-            )
-            holdout = holdout_condition(campaign.company_id, SQL("sm.partner_id"))
-            cr.execute(
-                SQL(
-                    "SELECT COUNT(*) FROM ds_segment_member sm WHERE sm.segment_id = %s AND %s",
-                    campaign.segment_id.id,
-                    holdout,
-                )
-            )
-            holdout_count = cr.fetchone()[0]
-            u = uniform_hash(campaign.seed, SQL("b.partner_id"))
-            if campaign.stratify:
-                start = uniform_hash(campaign.seed + ":stratum", SQL("b.stratum"))
-                group = SQL(
-                    """CASE WHEN floor(b.rn * %(share)s + b.start) > floor((b.rn - 1) * %(share)s + b.start)
-                            THEN 'control' ELSE 'target' END""",
-                    share=share,
-                )
-            else:
-                start = SQL("0.0")
-                group = SQL(
-                    "CASE WHEN b.u < %s THEN 'control' ELSE 'target' END", share
-                )
-            cr.execute(
-                SQL(
-                    """
-                WITH base0 AS (
-                    SELECT sm.partner_id, d.rank_id, r.rfm_band,
-                           concat_ws('/', COALESCE(d.rank_id, 0), COALESCE(r.rfm_band, '-')) AS stratum
-                      FROM ds_segment_member sm
-                      JOIN res_partner p ON p.id = sm.partner_id
-                 LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id
-                 LEFT JOIN ds_partner_rfm r ON r.partner_id = sm.partner_id AND r.company_id = %(company)s
-                     WHERE sm.segment_id = %(segment)s AND NOT %(holdout)s
-                ), base1 AS (
-                    SELECT b.*, %(u)s AS u FROM base0 b
-                ), base AS (
-                    SELECT b.*, %(start)s AS start,
-                           row_number() OVER (PARTITION BY b.stratum ORDER BY b.u, b.partner_id) AS rn
-                      FROM base1 b
-                )
-                INSERT INTO ds_campaign_member (campaign_id, partner_id, "group", rank_id, rfm_band, stratum,
-                                                create_uid, create_date, write_uid, write_date)
-                SELECT %(campaign)s, b.partner_id, %(group)s, b.rank_id, b.rfm_band, b.stratum,
-                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM base b
-                """,
-                    company=campaign.company_id.id,
-                    segment=campaign.segment_id.id,
-                    holdout=SQL("(%s)", holdout),
-                    u=u,
-                    start=start,
-                    campaign=campaign.id,
-                    group=group,
-                    uid=self.env.uid,
-                )
-            )
-            # keep planner statistics right after a bulk insert (reports join on this table)
-            cr.execute("ANALYZE ds_campaign_member")
-            counts = campaign._group_counts()
+            with bulk_settings(cr):
+                holdout_count, counts = campaign._assign_members()
             campaign.write(
                 {
                     "state": "assigned",
@@ -299,17 +243,114 @@ class DsCampaign(models.Model):
         self.env["ds.campaign.member"].invalidate_model()
         return True
 
-    def _group_counts(self):
+    def _assign_members(self):
+        """Write the target / control members of the campaign (one DELETE, one INSERT).
+
+        Returns (holdout count, {group: count}). Strata are keyed by (rank, RFM band); the seeded
+        random start of each stratum is computed once per possible stratum (a few dozen md5), not
+        once per member, and members are numbered within their stratum in the order of their
+        32-bit md5 (the order of u). Rows are written in partner order (index and foreign-key
+        checks walk res_partner in order).
+        """
         self.ensure_one()
-        self.env.cr.execute(
+        cr = self.env.cr
+        share = self.control_pct / 100.0
+        cr.execute(
+            SQL("DELETE FROM ds_campaign_member WHERE campaign_id = %s", self.id)
+        )
+        holdout = holdout_condition(self.company_id, SQL("sm.partner_id"))
+        holdout_count = 0
+        if self.company_id.ds_holdout_pct:
+            cr.execute(
+                SQL(
+                    "SELECT COUNT(*) FROM ds_segment_member sm WHERE sm.segment_id = %s AND %s",
+                    self.segment_id.id,
+                    holdout,
+                )
+            )
+            holdout_count = cr.fetchone()[0]
+        if self.stratify:
+            rank_keys = [
+                0,
+                *self.env["ds.rank"].with_context(active_test=False).search([]).ids,
+            ]
+            band_keys = ["-", *(band for band, __ in RFM_BANDS)]
+            stratum = SQL("concat_ws('/', k.rank_key, kb.band_key)")
+            strata = SQL(
+                """SELECT k.rank_key, kb.band_key, %(start)s AS start
+                     FROM unnest(%(ranks)s::int[]) AS k(rank_key)
+               CROSS JOIN unnest(%(bands)s::varchar[]) AS kb(band_key)""",
+                start=uniform_hash(self.seed + ":stratum", stratum),
+                ranks=rank_keys,
+                bands=band_keys,
+            )
+            # stratum not among the candidates above (a band written outside the selection):
+            # the same start, computed on the row
+            start = SQL(
+                "COALESCE(st.start, %s)",
+                uniform_hash(
+                    self.seed + ":stratum",
+                    SQL("concat_ws('/', b.rank_key, b.band_key)"),
+                ),
+            )
+            group = SQL(
+                """CASE WHEN floor(b.rn * %(share)s + %(start)s) > floor((b.rn - 1) * %(share)s + %(start)s)
+                        THEN 'control' ELSE 'target' END""",
+                share=share,
+                start=start,
+            )
+            order = hash32(self.seed, SQL("b.partner_id"))
+        else:
+            strata = SQL(
+                "SELECT 0 AS rank_key, '-'::varchar AS band_key, 0.0 AS start WHERE FALSE"
+            )
+            group = SQL(
+                "CASE WHEN %s < %s THEN 'control' ELSE 'target' END",
+                uniform_hash(self.seed, SQL("b.partner_id")),
+                share,
+            )
+            order = SQL("b.partner_id")
+        cr.execute(
             SQL(
-                'SELECT "group", COUNT(*) FROM ds_campaign_member WHERE campaign_id = %s GROUP BY "group"',
-                self.id,
+                """
+            WITH base0 AS (
+                SELECT sm.partner_id, d.rank_id, r.rfm_band,
+                       COALESCE(d.rank_id, 0) AS rank_key, COALESCE(r.rfm_band, '-') AS band_key
+                  FROM ds_segment_member sm
+                  JOIN res_partner p ON p.id = sm.partner_id
+             LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id
+             LEFT JOIN ds_partner_rfm r ON r.partner_id = sm.partner_id AND r.company_id = %(company)s
+                 WHERE sm.segment_id = %(segment)s AND NOT %(holdout)s
+            ), numbered AS (
+                SELECT b.*, row_number() OVER (PARTITION BY b.rank_key, b.band_key COLLATE "C"
+                                               ORDER BY %(order)s, b.partner_id) AS rn
+                  FROM base0 b
+            ), strata AS (%(strata)s),
+            ins AS (
+                INSERT INTO ds_campaign_member (campaign_id, partner_id, "group", rank_id, rfm_band, stratum)
+                SELECT %(campaign)s, b.partner_id, %(group)s, b.rank_id, b.rfm_band,
+                       concat_ws('/', b.rank_key, b.band_key)
+                  FROM numbered b
+             LEFT JOIN strata st ON st.rank_key = b.rank_key AND st.band_key = b.band_key
+              ORDER BY b.partner_id
+             RETURNING "group"
+            )
+            SELECT "group", COUNT(*) FROM ins GROUP BY "group"
+            """,
+                company=self.company_id.id,
+                segment=self.segment_id.id,
+                holdout=SQL("(%s)", holdout),
+                order=order,
+                strata=strata,
+                campaign=self.id,
+                group=group,
             )
         )
         counts = {"target": 0, "control": 0}
-        counts.update(dict(self.env.cr.fetchall()))
-        return counts
+        counts.update(dict(cr.fetchall()))
+        # keep planner statistics right after a bulk insert (reports join on this table)
+        cr.execute("ANALYZE ds_campaign_member")
+        return holdout_count, counts
 
     # ------------------------------------------------------------ power
     def _window(self):
@@ -345,19 +386,23 @@ class DsCampaign(models.Model):
                     campaign.segment_id.id,
                     holdout_condition(campaign.company_id, SQL("sm.partner_id")),
                 )
-            self.env.cr.execute(
-                SQL(
-                    """WITH a AS (%(audience)s), pm AS (%(moves)s),
-                        per AS (SELECT a.partner_id, COALESCE(SUM(pm.revenue), 0) AS rev,
-                                       COUNT(pm.move_id) FILTER (WHERE pm.move_type = 'out_invoice') AS orders
-                                  FROM a LEFT JOIN pm ON pm.partner_id = a.partner_id GROUP BY a.partner_id)
-                   SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE(SUM(rev * rev), 0),
-                          COUNT(*) FILTER (WHERE orders > 0) FROM per""",
-                    audience=audience,
-                    moves=partner_moves(campaign.company_id.id, base_from, base_to),
+            # moves aggregated per partner first, then joined to the audience (one row each)
+            with bulk_settings(self.env.cr):
+                self.env.cr.execute(
+                    SQL(
+                        """WITH a AS (%(audience)s), pm AS (%(moves)s),
+                            bought AS (SELECT pm.partner_id, SUM(pm.revenue) AS rev,
+                                              COUNT(*) FILTER (WHERE pm.move_type = 'out_invoice') AS orders
+                                         FROM pm GROUP BY pm.partner_id),
+                            per AS (SELECT COALESCE(b.rev, 0) AS rev, COALESCE(b.orders, 0) AS orders
+                                      FROM a LEFT JOIN bought b ON b.partner_id = a.partner_id)
+                       SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE(SUM(rev * rev), 0),
+                              COUNT(*) FILTER (WHERE orders > 0) FROM per""",
+                        audience=audience,
+                        moves=partner_moves(campaign.company_id.id, base_from, base_to),
+                    )
                 )
-            )
-            n, s, ss, responders = self.env.cr.fetchone()
+                n, s, ss, responders = self.env.cr.fetchone()
             n, s, ss = int(n), float(s), float(ss)
             mean, var = stats.mean_var(n, s, ss)
             sd = math.sqrt(var)
@@ -509,51 +554,65 @@ class DsCampaign(models.Model):
             ]
         in_win = SQL("pm.invoice_date >= %s", date_start)
         cr = self.env.cr
-        cr.execute(
-            SQL(
-                """UPDATE ds_campaign_member SET revenue = 0, orders = 0, responded = FALSE
-                WHERE campaign_id = %s AND (revenue <> 0 OR orders <> 0 OR responded)""",
-                self.id,
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-            WITH mem AS (SELECT id AS member_id, partner_id, "group" AS grp
-                           FROM ds_campaign_member WHERE campaign_id = %(campaign)s),
-                 pm AS (%(moves)s),
+        # moves aggregated per partner first (the partners who bought), then joined to the
+        # members; only the members whose stored revenue / orders / responded change are written
+        # (no purchase = 0, an unmeasured NULL counts as 0)
+        with bulk_settings(cr):
+            cr.execute(
+                SQL(
+                    """
+            WITH pm AS (%(moves)s),
+                 bought AS (
+                    SELECT pm.partner_id,
+                           SUM(pm.revenue) FILTER (WHERE %(in_win)s) AS rev,
+                           SUM(pm.pv) FILTER (WHERE %(in_win)s) AS pv,
+                           COUNT(*) FILTER (WHERE %(in_win)s AND pm.move_type = 'out_invoice') AS orders,
+                           SUM(pm.revenue - pm.cost) FILTER (WHERE %(in_win)s) AS margin,
+                           SUM(pm.revenue) FILTER (WHERE NOT %(in_win)s) AS pre_rev,
+                           SUM(pm.pv) FILTER (WHERE NOT %(in_win)s) AS pre_pv,
+                           COUNT(*) FILTER (WHERE NOT %(in_win)s AND pm.move_type = 'out_invoice') AS pre_orders
+                      FROM pm
+                     GROUP BY pm.partner_id
+                 ),
                  per AS (
-                    SELECT mem.member_id, mem.grp,
-                           COALESCE(SUM(pm.revenue) FILTER (WHERE %(in_win)s), 0)::float AS rev,
-                           COALESCE(SUM(pm.pv) FILTER (WHERE %(in_win)s), 0)::float AS pv,
-                           COUNT(pm.move_id) FILTER (WHERE %(in_win)s AND pm.move_type = 'out_invoice')::float AS orders,
-                           COALESCE(SUM(pm.revenue - pm.cost) FILTER (WHERE %(in_win)s), 0)::float AS margin,
-                           COALESCE(SUM(pm.revenue) FILTER (WHERE NOT %(in_win)s), 0)::float AS pre_rev,
-                           COALESCE(SUM(pm.pv) FILTER (WHERE NOT %(in_win)s), 0)::float AS pre_pv,
-                           COUNT(pm.move_id) FILTER (WHERE NOT %(in_win)s AND pm.move_type = 'out_invoice')::float AS pre_orders
-                      FROM mem LEFT JOIN pm ON pm.partner_id = mem.partner_id
-                     GROUP BY mem.member_id, mem.grp
+                    SELECT cm.id AS member_id, cm."group" AS grp, cm.revenue AS old_revenue,
+                           cm.orders AS old_orders, cm.responded AS old_responded,
+                           COALESCE(b.rev, 0)::float AS rev, COALESCE(b.pv, 0)::float AS pv,
+                           COALESCE(b.orders, 0)::float AS orders, COALESCE(b.margin, 0)::float AS margin,
+                           COALESCE(b.pre_rev, 0)::float AS pre_rev, COALESCE(b.pre_pv, 0)::float AS pre_pv,
+                           COALESCE(b.pre_orders, 0)::float AS pre_orders
+                      FROM ds_campaign_member cm
+                 LEFT JOIN bought b ON b.partner_id = cm.partner_id
+                     WHERE cm.campaign_id = %(campaign)s
+                 ),
+                 changed AS (
+                    SELECT per.member_id, ROUND(per.rev::numeric, %(digits)s) AS revenue,
+                           per.orders::int AS orders, per.orders > 0 AS responded
+                      FROM per
+                     WHERE COALESCE(per.old_revenue, 0) <> ROUND(per.rev::numeric, %(digits)s)
+                        OR COALESCE(per.old_orders, 0) <> per.orders
+                        OR COALESCE(per.old_responded, FALSE) <> (per.orders > 0)
                  ),
                  upd AS (
                     UPDATE ds_campaign_member cm
-                       SET revenue = ROUND(per.rev::numeric, %(digits)s), orders = per.orders, responded = per.orders > 0
-                      FROM per
-                     WHERE cm.id = per.member_id AND (per.rev <> 0 OR per.orders > 0)
+                       SET revenue = c.revenue, orders = c.orders, responded = c.responded
+                      FROM changed c
+                     WHERE cm.id = c.member_id
                  )
             SELECT grp, COUNT(*), COUNT(*) FILTER (WHERE orders > 0), SUM(margin), %(parts)s
               FROM per GROUP BY grp
             """,
-                campaign=self.id,
-                moves=partner_moves(
-                    self.company_id.id, pre_start, date_end, with_cost=True
-                ),
-                in_win=in_win,
-                digits=self.currency_id.decimal_places,
-                parts=SQL(", ").join(parts),
+                    campaign=self.id,
+                    moves=partner_moves(
+                        self.company_id.id, pre_start, date_end, with_cost=True
+                    ),
+                    in_win=in_win,
+                    digits=self.currency_id.decimal_places,
+                    parts=SQL(", ").join(parts),
+                )
             )
-        )
+            rows = cr.fetchall()
         result = {}
-        rows = cr.fetchall()
         self.env["ds.campaign.member"].invalidate_model(
             ["revenue", "orders", "responded"]
         )

@@ -1,5 +1,6 @@
 from odoo import fields, models
 
+from ..tools.sqlparts import drop_derived_table_extras
 from .ds_partner_rfm import RFM_BANDS
 
 
@@ -9,6 +10,9 @@ class DsCampaignMember(models.Model):
     _order = "campaign_id, partner_id"
     _rec_name = "partner_id"
     # the unique (parent, partner) index also serves lookups by parent: no separate index
+    # rows written set-based by ds.campaign.action_assign() / action_measure() (up to millions): no
+    # create/write user columns (two foreign-key checks per row); the campaign dates them
+    _log_access = False
 
     campaign_id = fields.Many2one("ds.campaign", required=True, ondelete="cascade")
     partner_id = fields.Many2one(
@@ -36,3 +40,6 @@ class DsCampaignMember(models.Model):
             "A partner is listed once per campaign.",
         ),
     ]
+
+    def init(self):
+        drop_derived_table_extras(self.env.cr, self._table)

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools.sqlparts import drop_derived_table_extras
+
 
 class DsSegmentMember(models.Model):
     _name = "ds.segment.member"
@@ -7,6 +9,9 @@ class DsSegmentMember(models.Model):
     _order = "segment_id, partner_id"
     _rec_name = "partner_id"
     # the unique (parent, partner) index also serves lookups by parent: no separate index
+    # snapshot rows written set-based by ds.segment.action_refresh() (up to millions): no
+    # create/write user columns (two foreign-key checks per row); ds.segment.last_refresh dates them
+    _log_access = False
 
     segment_id = fields.Many2one("ds.segment", required=True, ondelete="cascade")
     partner_id = fields.Many2one(
@@ -25,3 +30,6 @@ class DsSegmentMember(models.Model):
             "A partner is listed once per segment.",
         ),
     ]
+
+    def init(self):
+        drop_derived_table_extras(self.env.cr, self._table)

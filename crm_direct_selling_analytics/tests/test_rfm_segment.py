@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import DsAnalyticsCommon
 
@@ -98,6 +99,52 @@ class TestRfmSegment(DsAnalyticsCommon):
         self.assertEqual(len(rows), 7)
         self.assertEqual(
             rows.filtered(lambda r: r.partner_id == self.a).rfm_code, "444"
+        )
+
+    def _ntile_reference(self):
+        """Scores recomputed from the stored values with the textbook definition: NTILE(5) over
+        (value, partner) per population, lowered to the minimum of each group of equal values."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT partner_id, r_score, f_score, m_score,
+                          MIN(r0) OVER (PARTITION BY is_distributor, last_invoice_date),
+                          MIN(f0) OVER (PARTITION BY is_distributor, frequency),
+                          MIN(m0) OVER (PARTITION BY is_distributor, monetary)
+                     FROM (SELECT *,
+                                  NTILE(5) OVER (PARTITION BY is_distributor ORDER BY last_invoice_date, partner_id) r0,
+                                  NTILE(5) OVER (PARTITION BY is_distributor ORDER BY frequency, partner_id) f0,
+                                  NTILE(5) OVER (PARTITION BY is_distributor ORDER BY monetary, partner_id) m0
+                             FROM ds_partner_rfm WHERE company_id = %s) t""",
+                self.company.id,
+            )
+        )
+        return {row[0]: (row[1:4], row[4:7]) for row in self.env.cr.fetchall()}
+
+    def test_rfm_quintiles_match_ntile_with_ties_and_remainders(self):
+        # 5 customers + 23 more (28 = 5 x 5 + 3: uneven quintiles), many equal values; the
+        # distributors stay a population of 2 (fewer rows than quintiles)
+        partners = self._bulk_partners(23, "Tie")
+        rows = []
+        for i, pid in enumerate(partners.ids):
+            for k in range(1 + i % 3):
+                rows.append(
+                    (
+                        pid,
+                        date(2026, 6, 1) - timedelta(days=30 * (i % 4) + k),
+                        10.0 * (i % 5),
+                        0.0,
+                    )
+                )
+        self._bulk_moves(rows)
+        self.env["ds.partner.rfm"]._refresh_company(self.company, date_to=self.today)
+        reference = self._ntile_reference()
+        self.assertGreaterEqual(len(reference), 30)
+        for partner_id, (scores, expected) in reference.items():
+            self.assertEqual(scores, expected, f"partner {partner_id}")
+        scores = {reference[pid][0] for pid in partners.ids}
+        self.assertGreater(
+            len(scores), 3, "the bulk partners spread over several scores"
         )
 
     def _seg(self, **vals):
@@ -200,6 +247,21 @@ class TestRfmSegment(DsAnalyticsCommon):
         seg.action_refresh()
         self.assertEqual(seg.member_ids.partner_id, self.b)
         self.assertEqual(seg.member_count, 1)
+
+    def test_segment_refresh_writes_only_differences(self):
+        seg = self._seg(r_score_min=4, partner_type="customer")
+        kept = self.env["ds.segment.member"].search(
+            [("segment_id", "=", seg.id), ("partner_id", "=", self.a.id)]
+        )
+        seg.write({"r_score_min": 3})
+        seg.action_refresh()
+        self.assertEqual(seg.member_ids.partner_id, self.a | self.b | self.e)
+        self.assertEqual(seg.member_count, 3)
+        self.assertIn(kept, seg.member_ids, "an unchanged member keeps its row")
+        seg.write({"r_score_min": 5})
+        seg.action_refresh()
+        self.assertEqual(seg.member_ids.partner_id, self.b)
+        self.assertFalse(kept.exists())
 
     def test_segment_bad_input(self):
         with self.assertRaises(ValidationError):
