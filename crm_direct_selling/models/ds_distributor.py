@@ -544,6 +544,37 @@ class DsDistributor(models.Model):
         )
         return self.browse([r[0] for r in rows])
 
+    def get_downline_page(self, limit=80, offset=0):
+        """One page of the downline of ``self`` in genealogy order (level, then code).
+
+        Walks down one level at a time through the sponsor index and stops as soon as the page
+        is full: the first page of a leader with 100,000 members reads their frontline (and the
+        next levels only while the page is not full), never the whole subtree. Terminated
+        distributors included, as in ``get_downline``.
+        """
+        self.ensure_one()
+        self.flush_model(["sponsor_id", "code"])
+        want = offset + limit
+        ids, parents = [], [self.id]
+        while parents and len(ids) < want:
+            need = want - len(ids)
+            level = [
+                r[0]
+                for r in self.env.execute_query(
+                    SQL(
+                        """SELECT id FROM ds_distributor WHERE sponsor_id = ANY(%s)
+                            ORDER BY code, id LIMIT %s""",
+                        parents,
+                        need,
+                    )
+                )
+            ]
+            ids.extend(level)
+            # a level shorter than the rest of the page is complete: its members are the
+            # sponsors of the next level
+            parents = level if len(level) < need else []
+        return self.browse(ids[offset:want])
+
     def get_upline(self):
         """The sponsors chain of a distributor, nearest first (direct sponsor ... root)."""
         self.ensure_one()

@@ -45,6 +45,24 @@ class TestDsGenealogy(DsNetworkCommon):
         self.assertEqual(found, t["C"] | t["D"] | t["F"])
         self.assertIn(t["A"].code, t["D"].upline_path)
 
+    def test_downline_page(self):
+        """Pages in genealogy order (level, then code), equal to sorting the whole downline."""
+        t = self.t
+        downline = t["A"].get_downline()
+        expected = downline.sorted(lambda d: (d.depth, d.code, d.id)).ids
+        self.assertEqual(len(expected), 5)
+        for limit in (1, 2, 3, 5, 80):
+            for offset in range(0, 6):
+                self.assertEqual(
+                    t["A"].get_downline_page(limit=limit, offset=offset).ids,
+                    expected[offset : offset + limit],
+                    f"limit {limit} offset {offset}",
+                )
+        self.assertFalse(t["D"].get_downline_page())
+        chain = self._ds_create_chain(300, root=t["E"], prefix="PAGE")
+        page = t["E"].get_downline_page(limit=80, offset=200)
+        self.assertEqual(page.ids, chain[200:280].ids)
+
     def test_move_with_downline(self):
         t = self.t
         t["C"].action_move(t["E"], with_downline=True, reason="Requested by sponsor")
