@@ -883,6 +883,25 @@ class DsBonusRun(models.Model):
                 price=plan.retail_mode == "price_diff",
             )
         )
+        # ... and the leadership matching paid on those unilevel earnings: the earlier run's
+        #     matching lines whose source (the leader) lost unilevel earnings above, same
+        #     earners and rates, pro-rated by the leader's lost earnings (before the cap)
+        cr.execute(
+            SQL(
+                """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw,
+                                       origin_line_id)
+               SELECT m0.distributor_id, 'adjustment', m0.source_distributor_id, m0.level,
+                      u.lost, m0.rate, m0.amount * u.lost / m0.base, m0.id
+               FROM (SELECT t.earner_id, l0.run_id, SUM(t.base * t.rate / 100) AS lost
+                     FROM ds_bt_line t
+                     JOIN ds_bonus_line l0 ON l0.id = t.origin_line_id AND l0.bonus_type = 'unilevel'
+                     WHERE t.bonus_type = 'adjustment'
+                     GROUP BY t.earner_id, l0.run_id) u
+               JOIN ds_bonus_line m0 ON m0.run_id = u.run_id AND m0.bonus_type = 'matching'
+                    AND m0.source_distributor_id = u.earner_id AND m0.base <> 0
+               WHERE u.lost <> 0"""
+            )
+        )
         self._set_progress(75.0, progress)
         # 10. payout cap (largest remainder so the capped lines sum exactly to the cap)
         cr.execute(

@@ -96,6 +96,47 @@ class TestBonusRun(BonusCommon):
         self.assertEqual(self._line_tuples(jan_run), self.JANUARY)
         self.assertEqual(jan_run.state, "posted")
 
+    def test_clawback_of_matching(self):
+        """The matching paid on the unilevel earnings a refund takes back is clawed back too."""
+        plan = self._levels_plan("Matching", [10.0, 5.0])
+        plan.write(
+            {
+                "matching_rank_id": self.silver.id,
+                "matching_generation_ids": [
+                    Command.create({"generation": 1, "rate": 10.0})
+                ],
+            }
+        )
+        jan_run = self._posted_january(plan)
+        # Q (Silver) is a leader with 20 of unilevel; P (Gold), the next leader up, gets 10 %
+        self.assertIn(
+            ("P", "matching", "Q", 1, 20.0, 10.0, 2.0, False),
+            self._line_tuples(jan_run),
+        )
+        self._refund(self.inv_r, 100, date(2026, 2, 5))
+        feb = self._run(self.feb, plan)
+        feb.action_compute()
+        adjustments = [t for t in self._line_tuples(feb) if t[1] == "adjustment"]
+        self.assertEqual(
+            adjustments,
+            sorted(
+                [
+                    ("P", "adjustment", "R", 2, -100.0, 5.0, -5.0, True),
+                    ("Q", "adjustment", "R", 1, -100.0, 10.0, -10.0, True),
+                    # Q lost 10 of unilevel: P's matching on it goes back by 10 %
+                    ("P", "adjustment", "Q", 1, -10.0, 10.0, -1.0, True),
+                ]
+            ),
+            "no new earnings in February: the negative totals are carried forward",
+        )
+        matching_adj = feb.line_ids.filtered(
+            lambda ln: (
+                ln.bonus_type == "adjustment" and ln.source_distributor_id == self.q
+            )
+        )
+        self.assertEqual(matching_adj.origin_line_id.bonus_type, "matching")
+        self.assertEqual(matching_adj.origin_line_id.run_id, jan_run)
+
     def test_one_live_run_per_period_and_plan(self):
         run = self._run(self.jan, self.simple)
         with self.assertRaisesRegex(UserError, "already a live bonus run"):
