@@ -76,6 +76,17 @@ def human(n):
 
 
 def peak_rss_mb():
+    """Peak resident memory of this process since it started (VmHWM).
+
+    Not getrusage(): on Linux its ru_maxrss survives exec, so a measuring subprocess started by
+    a big parent (the data generator) would report the parent's size at fork time."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
