@@ -14,6 +14,7 @@ from ..tools.sqlparts import (
     holdout_condition,
     partner_moves,
     uniform_hash,
+    unlink_derived,
 )
 from .ds_partner_rfm import RFM_BANDS
 
@@ -205,6 +206,13 @@ class DsCampaign(models.Model):
             campaign.mailing_count = mailings.get(campaign, 0)
             campaign.coupon_count = cards.get(campaign, 0)
 
+    def unlink(self):
+        # ds.campaign.member keeps no foreign keys (crm_direct_selling's derived_table.py): its
+        # ondelete='cascade', by hand
+        return unlink_derived(
+            self, super().unlink, [("ds_campaign_member", "campaign_id", "cascade")]
+        )
+
     # ------------------------------------------------------------ assignment
     def action_assign(self):
         """Split the segment snapshot into target and control, set-based and reproducible.
@@ -249,8 +257,8 @@ class DsCampaign(models.Model):
         Returns (holdout count, {group: count}). Strata are keyed by (rank, RFM band); the seeded
         random start of each stratum is computed once per possible stratum (a few dozen md5), not
         once per member, and members are numbered within their stratum in the order of their
-        32-bit md5 (the order of u). Rows are written in partner order (index and foreign-key
-        checks walk res_partner in order).
+        32-bit md5 (the order of u). Rows are written in partner order (the indexes grow at
+        their right edge).
         """
         self.ensure_one()
         cr = self.env.cr

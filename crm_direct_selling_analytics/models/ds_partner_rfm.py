@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
+
 from ..tools.sqlparts import bulk_settings, drop_derived_table_extras, partner_moves
 
 RFM_BANDS = [
@@ -22,9 +24,12 @@ class DsPartnerRfm(models.Model):
     _description = "RFM Scores per Partner"
     _order = "rfm_code desc, monetary desc"
     _rec_name = "partner_id"
-    # derived data rewritten set-based by each refresh (a row per partner): no create/write user
-    # columns (two foreign-key checks per row); date_computed tells when a row was computed
-    _log_access = False
+    # derived data rewritten set-based by each refresh (a row per partner): the table is made by
+    # init() without foreign keys and without create/write user columns (crm_direct_selling's
+    # derived_table.py: each foreign key costs a trigger call per inserted row); date_computed tells
+    # when a row was computed. The partner's ondelete='cascade' is applied by res.partner unlink();
+    # companies are never deleted in practice, so company_id has no rule (it would be 'restrict').
+    _auto = False
     _xlsx_fields = (
         "partner_id",
         "is_distributor",
@@ -41,7 +46,8 @@ class DsPartnerRfm(models.Model):
     )
 
     # lookups by partner use the unique (partner_id, company_id) index: no separate index on
-    # partner_id nor on the (few) companies
+    # partner_id nor on the (few) companies; no index on the scores either (nothing filters
+    # on them in SQL: segments join by partner)
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
     company_id = fields.Many2one("res.company", required=True)
     is_distributor = fields.Boolean(readonly=True)
@@ -60,26 +66,45 @@ class DsPartnerRfm(models.Model):
     r_score = fields.Integer(string="R", readonly=True, aggregator="avg")
     f_score = fields.Integer(string="F", readonly=True, aggregator="avg")
     m_score = fields.Integer(string="M", readonly=True, aggregator="avg")
-    rfm_code = fields.Char(string="RFM", readonly=True, index=True)
+    rfm_code = fields.Char(string="RFM", readonly=True)
     rfm_band = fields.Selection(RFM_BANDS, string="Band", readonly=True)
     date_computed = fields.Datetime(readonly=True)
 
-    _sql_constraints = [
-        (
-            "partner_company_uniq",
-            "unique(partner_id, company_id)",
-            "One RFM row per partner and company.",
-        ),
-    ]
-
     def init(self):
+        cr = self.env.cr
+        # unique constraint under a new name: Odoo drops the former _sql_constraints one
+        ensure_table(
+            cr,
+            self._table,
+            [
+                ("partner_id", "int4 NOT NULL"),
+                ("company_id", "int4 NOT NULL"),
+                ("is_distributor", "bool"),
+                ("last_invoice_date", "date"),
+                ("recency_days", "int4"),
+                ("frequency", "int4"),
+                ("revenue", "numeric"),
+                ("pv", "float8"),
+                ("monetary", "float8"),
+                ("r_score", "int4"),
+                ("f_score", "int4"),
+                ("m_score", "int4"),
+                ("rfm_code", "varchar"),
+                ("rfm_band", "varchar"),
+                ("date_computed", "timestamp"),
+            ],
+            unique=[
+                ("ds_partner_rfm_partner_company_key", ("partner_id", "company_id"))
+            ],
+        )
         drop_derived_table_extras(
-            self.env.cr,
+            cr,
             self._table,
             [
                 "ds_partner_rfm__partner_id_index",
                 "ds_partner_rfm__company_id_index",
                 "ds_partner_rfm__rfm_band_index",
+                "ds_partner_rfm__rfm_code_index",
             ],
         )
 
@@ -112,7 +137,7 @@ class DsPartnerRfm(models.Model):
         # number of that first row, mapped to its NTILE bucket arithmetically (PostgreSQL's NTILE:
         # the first n % 5 buckets hold n / 5 + 1 rows, the others n / 5; below 5 rows, one row
         # each). One sort per score instead of two. Rows are written in partner order: the unique
-        # index and the foreign-key checks then walk res_partner in order.
+        # (partner, company) index then grows at its right edge.
 
         def tile(rank):
             return SQL(

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from ..tools.sqlparts import bulk_settings
+from ..tools.sqlparts import bulk_settings, unlink_derived
 from .ds_partner_rfm import RFM_BANDS
 
 
@@ -365,6 +365,13 @@ class DsSegment(models.Model):
         self.env["ds.segment.member"].invalidate_model()
         self.invalidate_recordset(["member_ids"])
         return True
+
+    def unlink(self):
+        # ds.segment.member keeps no foreign keys (crm_direct_selling's derived_table.py): its
+        # ondelete='cascade', by hand
+        return unlink_derived(
+            self, super().unlink, [("ds_segment_member", "segment_id", "cascade")]
+        )
 
     @api.model
     def _cron_refresh(self):

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools.sqlparts import unlink_derived
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -11,3 +13,16 @@ class ResPartner(models.Model):
         "ds.campaign.member", "partner_id", string="Campaigns"
     )
     ds_rfm_ids = fields.One2many("ds.partner.rfm", "partner_id", string="RFM")
+
+    def unlink(self):
+        # the analytics derived tables keep no foreign keys (crm_direct_selling's
+        # derived_table.py): their ondelete='cascade' on the partner, by hand
+        return unlink_derived(
+            self,
+            super().unlink,
+            [
+                ("ds_partner_rfm", "partner_id", "cascade"),
+                ("ds_segment_member", "partner_id", "cascade"),
+                ("ds_campaign_member", "partner_id", "cascade"),
+            ],
+        )

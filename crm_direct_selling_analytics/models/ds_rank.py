@@ -1,0 +1,14 @@
+from odoo import models
+
+from ..tools.sqlparts import unlink_derived
+
+
+class DsRank(models.Model):
+    _inherit = "ds.rank"
+
+    def unlink(self):
+        # ds.campaign.member keeps no foreign keys (crm_direct_selling's derived_table.py): its
+        # rank snapshot's ondelete='set null', by hand
+        return unlink_derived(
+            self, super().unlink, [("ds_campaign_member", "rank_id", "set null")]
+        )
