@@ -322,6 +322,10 @@ class DsVolume(models.Model):
                 company=company.id,
             )
         )
+        if cr.rowcount > 10000:
+            # fresh statistics for what reads the new rows next in this transaction (the bonus
+            # run): the planner would otherwise plan against the table as it was before
+            cr.execute(SQL("ANALYZE ds_volume"))
         lap("insert new rows")
         cr.execute(
             SQL(

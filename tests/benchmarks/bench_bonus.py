@@ -159,7 +159,7 @@ def main():
         )  # fmt: skip
         print(
             f"{common.human(n):>5} distributors, {summary['invoice_lines']} lines: generate "
-            f"{summary['generate_seconds']:.1f} s | compute {res['compute_seconds']:.1f} s "
+            f"{summary['generate_seconds']:.1f} s (+ vacuum {summary['vacuum_seconds']:.1f} s) | compute {res['compute_seconds']:.1f} s "
             f"(peak RSS {res['compute_peak_rss_mb']:.0f} MB; {res['lines']} lines, {res['earners']} earners, "
             f"total {res['total']:.2f}, payout ratio {res['payout_ratio']:.1f}%) | recompute "
             f"{res['recompute_seconds']:.1f} s | {post} | entry mode: compute {res['entry_compute_seconds']:.1f} s, "
