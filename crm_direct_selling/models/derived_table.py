@@ -17,7 +17,8 @@ def ensure_table(cr, table, columns, indexes=(), unique=()):
 
     ``columns``: (name, sql type) pairs; ``indexes``: (name, column list[, where clause]); ``unique``:
     (name, column list) pairs of unique constraints. An existing table (e.g. made by the ORM in an
-    earlier version) gets the missing columns, loses its foreign keys and keeps its data.
+    earlier version) gets the missing columns, loses its foreign keys and its create/write
+    columns, and keeps its data.
     """
     cr.execute(
         SQL(
@@ -35,6 +36,18 @@ def ensure_table(cr, table, columns, indexes=(), unique=()):
                 SQL(sqltype),
             )
         )
+    # a table made by the ORM in an earlier version keeps its create/write user and date
+    # columns: derived rows carry none (their computation is dated on the run / period)
+    cr.execute(
+        SQL(
+            "ALTER TABLE %s %s",
+            SQL.identifier(table),
+            SQL(", ").join(
+                SQL("DROP COLUMN IF EXISTS %s", SQL.identifier(column))
+                for column in ("create_uid", "create_date", "write_uid", "write_date")
+            ),
+        )
+    )
     cr.execute(
         SQL(
             """SELECT conname FROM pg_constraint
@@ -96,11 +109,13 @@ def unlink_and_apply(records, unlink, rules):
 
 def apply_ondelete(env, ids, rules):
     """After deleting records ``ids``: apply ``rules``, (table, column, mode) triples, and drop
-    the cached ds.volume / ds.bonus.line values."""
+    the cached values of the models stored in those tables."""
     for table, column, mode in rules:
         cascade_unlink(env.cr, table, column, ids, mode)
-    env["ds.volume"].invalidate_model()
-    env["ds.bonus.line"].invalidate_model()
+    tables = {table for table, _column, _mode in rules}
+    for model in env.registry.values():
+        if model._table in tables and not model._abstract:
+            env[model._name].invalidate_model()
 
 
 def cascade_unlink(cr, table, column, ids, mode):

@@ -7,6 +7,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.crm_direct_selling.models.derived_table import unlink_and_apply
+
 from ..tools import stats
 from ..tools.sqlparts import (
     bulk_settings,
@@ -14,7 +16,6 @@ from ..tools.sqlparts import (
     holdout_condition,
     partner_moves,
     uniform_hash,
-    unlink_derived,
 )
 from .ds_partner_rfm import RFM_BANDS
 
@@ -209,7 +210,7 @@ class DsCampaign(models.Model):
     def unlink(self):
         # ds.campaign.member keeps no foreign keys (crm_direct_selling's derived_table.py): its
         # ondelete='cascade', by hand
-        return unlink_derived(
+        return unlink_and_apply(
             self, super().unlink, [("ds_campaign_member", "campaign_id", "cascade")]
         )
 

@@ -1,8 +1,9 @@
 from odoo import fields, models
 
-from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
+from odoo.addons.crm_direct_selling.models.derived_table import (
+    ensure_table,
+)
 
-from ..tools.sqlparts import drop_derived_table_extras
 from .ds_partner_rfm import RFM_BANDS
 
 
@@ -62,4 +63,3 @@ class DsCampaignMember(models.Model):
                 )
             ],
         )
-        drop_derived_table_extras(cr, self._table)

@@ -4,9 +4,12 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
+from odoo.addons.crm_direct_selling.models.derived_table import (
+    drop_indexes,
+    ensure_table,
+)
 
-from ..tools.sqlparts import bulk_settings, drop_derived_table_extras, partner_moves
+from ..tools.sqlparts import bulk_settings, partner_moves
 
 RFM_BANDS = [
     ("champion", "Champion"),
@@ -97,9 +100,8 @@ class DsPartnerRfm(models.Model):
                 ("ds_partner_rfm_partner_company_key", ("partner_id", "company_id"))
             ],
         )
-        drop_derived_table_extras(
+        drop_indexes(
             cr,
-            self._table,
             [
                 "ds_partner_rfm__partner_id_index",
                 "ds_partner_rfm__company_id_index",

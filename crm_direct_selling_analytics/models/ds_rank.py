@@ -1,6 +1,6 @@
 from odoo import models
 
-from ..tools.sqlparts import unlink_derived
+from odoo.addons.crm_direct_selling.models.derived_table import unlink_and_apply
 
 
 class DsRank(models.Model):
@@ -9,6 +9,6 @@ class DsRank(models.Model):
     def unlink(self):
         # ds.campaign.member keeps no foreign keys (crm_direct_selling's derived_table.py): its
         # rank snapshot's ondelete='set null', by hand
-        return unlink_derived(
+        return unlink_and_apply(
             self, super().unlink, [("ds_campaign_member", "rank_id", "set null")]
         )

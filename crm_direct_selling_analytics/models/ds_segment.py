@@ -8,7 +8,9 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from ..tools.sqlparts import bulk_settings, unlink_derived
+from odoo.addons.crm_direct_selling.models.derived_table import unlink_and_apply
+
+from ..tools.sqlparts import bulk_settings
 from .ds_partner_rfm import RFM_BANDS
 
 
@@ -369,7 +371,7 @@ class DsSegment(models.Model):
     def unlink(self):
         # ds.segment.member keeps no foreign keys (crm_direct_selling's derived_table.py): its
         # ondelete='cascade', by hand
-        return unlink_derived(
+        return unlink_and_apply(
             self, super().unlink, [("ds_segment_member", "segment_id", "cascade")]
         )
 

@@ -1,8 +1,8 @@
 from odoo import fields, models
 
-from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
-
-from ..tools.sqlparts import drop_derived_table_extras
+from odoo.addons.crm_direct_selling.models.derived_table import (
+    ensure_table,
+)
 
 
 class DsSegmentMember(models.Model):
@@ -39,4 +39,3 @@ class DsSegmentMember(models.Model):
                 ("ds_segment_member_segment_partner_key", ("segment_id", "partner_id"))
             ],
         )
-        drop_derived_table_extras(cr, self._table)

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from ..tools.sqlparts import unlink_derived
+from odoo.addons.crm_direct_selling.models.derived_table import unlink_and_apply
 
 
 class ResPartner(models.Model):
@@ -17,7 +17,7 @@ class ResPartner(models.Model):
     def unlink(self):
         # the analytics derived tables keep no foreign keys (crm_direct_selling's
         # derived_table.py): their ondelete='cascade' on the partner, by hand
-        return unlink_derived(
+        return unlink_and_apply(
             self,
             super().unlink,
             [

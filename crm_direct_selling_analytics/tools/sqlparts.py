@@ -4,8 +4,6 @@ from contextlib import contextmanager
 
 from odoo.tools import SQL
 
-from odoo.addons.crm_direct_selling.models.derived_table import unlink_and_apply
-
 # settings for the few set-based statements that sort, hash or aggregate a million rows: sorts and
 # hashes in memory instead of temporary files, and no JIT (its compilation of these large
 # expression trees costs more than it saves)
@@ -51,41 +49,6 @@ def bulk_settings(cr, **extra):
             ),
         )
     )
-
-
-def drop_derived_table_extras(cr, table, indexes=()):
-    """Schema clean-up for derived-data tables without log access (model init()).
-
-    Odoo keeps the create/write user and date columns (and their foreign keys to res_users) of a
-    model that turns _log_access off, and keeps indexes of fields no longer indexed: drop both so
-    that bulk inserts pay only for what the model uses. Idempotent.
-    """
-    cr.execute(
-        SQL(
-            "ALTER TABLE %s %s",
-            SQL.identifier(table),
-            SQL(", ").join(
-                SQL("DROP COLUMN IF EXISTS %s", SQL.identifier(column))
-                for column in ("create_uid", "create_date", "write_uid", "write_date")
-            ),
-        )
-    )
-    for index in indexes:
-        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
-
-
-# ondelete rules of the analytics derived tables (no foreign keys, see derived_table.py in
-# crm_direct_selling), applied by hand by the unlink() of the models they point to
-DERIVED_MODELS = ("ds.partner.rfm", "ds.segment.member", "ds.campaign.member")
-
-
-def unlink_derived(records, unlink, rules):
-    """``unlink()`` the records then apply ``rules`` ((table, column, mode) triples) to the
-    analytics derived tables and drop their cached rows."""
-    res = unlink_and_apply(records, unlink, rules)
-    for model in DERIVED_MODELS:
-        records.env[model].invalidate_model()
-    return res
 
 
 def hash32(seed, key_sql):
