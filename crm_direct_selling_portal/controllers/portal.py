@@ -366,24 +366,25 @@ class DirectSellingPortal(CustomerPortal):
         active_legs = self._ds_active_legs(
             leader, volume.period_id, next_rank.leg_rank_id
         )
+
+        def requirement(label, required, actual, integer=False):
+            return {
+                "label": label,
+                "required": required,
+                "actual": actual,
+                "missing": max(0, required - actual),
+                "integer": integer,
+                "pct": min(100, int(100 * actual / required)) if required else 100,
+            }
+
         reqs = []
         if next_rank.min_pv:
             reqs.append(
-                {
-                    "label": _("Personal volume (PV)"),
-                    "required": next_rank.min_pv,
-                    "actual": volume.pv,
-                    "missing": max(0.0, next_rank.min_pv - volume.pv),
-                }
+                requirement(_("Personal volume (PV)"), next_rank.min_pv, volume.pv)
             )
         if next_rank.min_gv:
             reqs.append(
-                {
-                    "label": _("Group volume (GV)"),
-                    "required": next_rank.min_gv,
-                    "actual": volume.gv,
-                    "missing": max(0.0, next_rank.min_gv - volume.gv),
-                }
+                requirement(_("Group volume (GV)"), next_rank.min_gv, volume.gv)
             )
         if next_rank.min_qualified_legs:
             legs = volume.qualified_legs or active_legs
@@ -391,19 +392,7 @@ class DirectSellingPortal(CustomerPortal):
             if next_rank.leg_rank_id:
                 label = _("Legs with a %s or higher", next_rank.leg_rank_id.name)
             reqs.append(
-                {
-                    "label": label,
-                    "required": next_rank.min_qualified_legs,
-                    "actual": legs,
-                    "missing": max(0, next_rank.min_qualified_legs - legs),
-                    "integer": True,
-                }
-            )
-        for req in reqs:
-            req["pct"] = (
-                min(100, int(100 * req["actual"] / req["required"]))
-                if req["required"]
-                else 100
+                requirement(label, next_rank.min_qualified_legs, legs, integer=True)
             )
         return paid_rank, next_rank, reqs
 
