@@ -1,5 +1,6 @@
 import logging
 import time
+from decimal import ROUND_CEILING, Decimal
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -9,6 +10,17 @@ from .derived_table import drop_indexes, ensure_table
 _logger = logging.getLogger(__name__)
 
 CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
+
+
+def cents_at_least(value):
+    """The smallest whole number of cents at least ``value`` (a float in currency units).
+
+    A volume of whole cents ``x`` satisfies ``x >= value`` exactly when it satisfies
+    ``x >= cents_at_least(value)``; the float is read as its shortest decimal (0.3, not
+    0.299999...)."""
+    return int(
+        (Decimal(repr(float(value or 0.0))) * 100).to_integral_value(ROUND_CEILING)
+    )
 
 
 class DsVolume(models.Model):
@@ -93,14 +105,14 @@ class DsVolume(models.Model):
         """Recompute every ds.volume row of ``period`` set-based in PostgreSQL.
 
         1. attach posted customer invoices / refunds of the period dates that have no period yet;
-        2. PV/BV per credited distributor;
+        2. PV/BV per credited distributor, in cents (exact integer sums; see _ds_level_sql);
         3. bottom-up level loop (one INSERT per genealogy level, inside PostgreSQL): GV, per-rank
            capped group volume and qualified-leg counts, paid-as rank and the highest rank of each
            subtree. The rank rules are compiled into the statement (one aggregate per distinct leg cap
            and leg condition, one CASE over the ranks), so a level costs one scan of its children and
            of its parents, whatever the number of ranks;
-        4. write the period's ds.volume rows: update the changed ones, delete the vanished ones and
-           insert the new ones (each one set-based statement).
+        4. write the period's ds.volume rows: on a first compute they are inserted straight from
+           the results; on a recompute only the difference is written (_ds_write_difference).
 
         Paid-as rank of a distributor = the highest rank (by sequence) whose rules all hold:
         PV >= min PV, PV + sum over frontline legs of min(leg GV, leg cap) >= min GV (no cap: leg GV),
@@ -172,16 +184,30 @@ class DsVolume(models.Model):
               )
               SELECT r.id, r.ord, COALESCE(r.min_pv, 0) AS min_pv, COALESCE(r.min_gv, 0) AS min_gv,
                      COALESCE(r.min_qualified_legs, 0) AS min_legs, lr.ord AS leg_ord,
-                     CASE WHEN r.max_leg_pct > 0 AND r.min_gv > 0
-                          THEN r.min_gv * r.max_leg_pct / 100.0 END AS cap
+                     COALESCE(r.max_leg_pct, 0) AS max_leg_pct
                 FROM r LEFT JOIN r lr ON lr.id = r.leg_rank_id;
-            SELECT ord, min_pv::float8, min_gv::float8, min_legs, leg_ord, cap::float8
+            SELECT ord, min_pv, min_gv, min_legs, leg_ord, max_leg_pct
               FROM ds_tmp_rank ORDER BY ord;
             """,
                 company=company.id,
             )
         )
-        ranks = cr.fetchall()
+        # the rank rules in cents, as the volumes in the level loop: a PV / GV of whole cents
+        # reaches a threshold exactly when it reaches the threshold rounded up to the cent; the
+        # leg cap (a percentage of the rank's minimum GV) is exact in cents too
+        ranks = [
+            (
+                ord_,
+                cents_at_least(min_pv),
+                cents_at_least(min_gv),
+                min_legs,
+                leg_ord,
+                float(Decimal(repr(min_gv)) * Decimal(repr(pct)))
+                if pct > 0 and min_gv > 0
+                else None,
+            )
+            for ord_, min_pv, min_gv, min_legs, leg_ord, pct in cr.fetchall()
+        ]
         cr.execute(
             SQL(
                 """
@@ -191,14 +217,18 @@ class DsVolume(models.Model):
             CREATE TEMP TABLE ds_tmp_vol ON COMMIT DROP AS
               WITH pv AS (
                 -- the invoices' stored PV/BV totals (sums of their lines' signed PV/BV)
-                SELECT am.ds_distributor_id AS did, SUM(am.ds_pv_total) AS pv, SUM(am.ds_bv_total) AS bv
+                -- in cents (PV/BV have 2 decimals): integer sums are exact and much cheaper
+                -- than numeric ones, and integer-valued float8 arithmetic stays exact (below
+                -- 2^53 cents) in the level loop
+                SELECT am.ds_distributor_id AS did, SUM((am.ds_pv_total * 100)::int8) AS pv,
+                       SUM((am.ds_bv_total * 100)::int8) AS bv
                   FROM account_move am
                  WHERE am.ds_period_id = %(period)s AND am.state = 'posted' AND am.move_type IN %(types)s
                    AND am.ds_distributor_id IS NOT NULL
                  GROUP BY am.ds_distributor_id
               )
               SELECT d.id, d.sponsor_id, d.depth, d.state, d.highest_rank_id,
-                     COALESCE(pv.pv, 0)::numeric AS pv, COALESCE(pv.bv, 0)::numeric AS bv
+                     COALESCE(pv.pv, 0)::int8::float8 AS pvc, COALESCE(pv.bv, 0)::int8::float8 AS bvc
                 FROM ds_distributor d
            LEFT JOIN pv ON pv.did = d.id
                WHERE d.company_id = %(company)s
@@ -207,7 +237,7 @@ class DsVolume(models.Model):
             ANALYZE ds_tmp_vol;
             -- results, appended level by level (no UPDATE: no dead tuples, no index churn)
             CREATE TEMP TABLE ds_tmp_res (
-                id int, sponsor_id int, depth int, gv numeric, msub bigint, paid_ord bigint, legs bigint
+                id int, sponsor_id int, depth int, gv float8, msub bigint, paid_ord bigint, legs bigint
             ) ON COMMIT DROP;
             CREATE INDEX ON ds_tmp_res (depth);
             """,
@@ -249,16 +279,13 @@ class DsVolume(models.Model):
             )
         )
         lap("level loop")
-        cols = SQL(
-            "pv, bv, gv, qualified_legs, is_active, paid_rank_id, next_rank_id, new_rank, sponsor_id, depth"
-        )
-        cr.execute(
-            SQL(
-                """
-            CREATE TEMP TABLE ds_tmp_out ON COMMIT DROP AS
-            SELECT t.id AS distributor_id, ROUND(t.pv, 2)::numeric AS pv, ROUND(t.bv, 2)::numeric AS bv,
-                   ROUND(COALESCE(s.gv, 0), 2)::numeric AS gv, COALESCE(s.legs, 0)::int AS qualified_legs,
-                   t.pv >= %(min_pv)s AND t.state != 'terminated' AS is_active,
+        result_rows = SQL(
+            """
+            SELECT t.id AS distributor_id, ROUND(t.pvc::int8 / 100.0, 2) AS pv,
+                   ROUND(t.bvc::int8 / 100.0, 2) AS bv,
+                   ROUND(COALESCE(s.gv, 0)::int8 / 100.0, 2) AS gv,
+                   COALESCE(s.legs, 0)::int AS qualified_legs,
+                   t.pvc >= %(min_pv)s AND t.state != 'terminated' AS is_active,
                    pr.id AS paid_rank_id, nr.id AS next_rank_id,
                    pr.id IS NOT NULL AND (t.highest_rank_id IS NULL OR prr.sequence > hr.sequence
                                           OR (prr.sequence = hr.sequence AND prr.id > hr.id)) AS new_rank,
@@ -270,70 +297,51 @@ class DsVolume(models.Model):
                 ON nr.ord = CASE WHEN s.paid_ord < 0 THEN 1 ELSE s.paid_ord + 1 END
          LEFT JOIN ds_rank prr ON prr.id = pr.id
          LEFT JOIN ds_rank hr ON hr.id = t.highest_rank_id
-             WHERE t.state != 'terminated' OR t.pv != 0 OR COALESCE(s.gv, 0) != 0
-          ORDER BY t.id;
-            CREATE UNIQUE INDEX ON ds_tmp_out (distributor_id);
-            ANALYZE ds_tmp_out;
+             WHERE t.state != 'terminated' OR t.pvc != 0 OR COALESCE(s.gv, 0) != 0
             """,
-                min_pv=company.ds_active_min_pv or 0.0,
-            )
+            min_pv=cents_at_least(company.ds_active_min_pv),
         )
-        lap("result rows")
-        # Write only the difference with the rows already stored: unchanged rows are not touched,
-        # changed rows are updated in place (their foreign keys do not change, so no FK checks),
-        # vanished rows are deleted and only new rows pay the INSERT with its FK checks.
+        insert_cols = SQL(
+            "distributor_id, period_id, company_id, pv, bv, gv, qualified_legs, is_active, "
+            "paid_rank_id, next_rank_id, new_rank, sponsor_id, depth"
+        )
         cr.execute(
-            SQL(
-                """
-            UPDATE ds_volume v
-               SET (company_id, %(cols)s)
-                 = (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
-                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth)
-              FROM ds_tmp_out o
-             WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id
-               AND (v.company_id, v.pv, v.bv, v.gv, v.qualified_legs, v.is_active, v.paid_rank_id,
-                    v.next_rank_id, v.new_rank, v.sponsor_id, v.depth)
-                   IS DISTINCT FROM
-                   (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
-                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth);
-            DELETE FROM ds_volume v
-             WHERE v.period_id = %(period)s
-               AND NOT EXISTS (SELECT 1 FROM ds_tmp_out o WHERE o.distributor_id = v.distributor_id);
-            """,
-                cols=cols,
-                period=period.id,
-                company=company.id,
-            )
+            SQL("SELECT 1 FROM ds_volume WHERE period_id = %s LIMIT 1", period.id)
         )
-        lap("update changed / delete vanished rows")
-        cr.execute(
-            SQL(
-                """
-            INSERT INTO ds_volume (distributor_id, period_id, company_id, %(cols)s)
-            SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active,
-                   o.paid_rank_id, o.next_rank_id, o.new_rank, o.sponsor_id, o.depth
-              FROM ds_tmp_out o
-             WHERE NOT EXISTS (SELECT 1 FROM ds_volume v
-                                WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id)
-          ORDER BY o.distributor_id;
-            """,
-                cols=cols,
-                period=period.id,
-                company=company.id,
+        if not cr.rowcount:
+            # first compute of the period: the rows go straight in, in distributor order
+            cr.execute(
+                SQL(
+                    """
+                INSERT INTO ds_volume (%(cols)s)
+                SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv,
+                       o.qualified_legs, o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank,
+                       o.sponsor_id, o.depth
+                  FROM (%(rows)s) o
+              ORDER BY o.distributor_id
+                """,
+                    cols=insert_cols,
+                    rows=result_rows,
+                    period=period.id,
+                    company=company.id,
+                )
             )
-        )
-        if cr.rowcount > 10000:
+            inserted = cr.rowcount
+            lap("insert rows")
+        else:
+            inserted = self._ds_write_difference(period, result_rows, insert_cols)
+            lap("write the difference")
+        if inserted > 10000:
             # fresh statistics for what reads the new rows next in this transaction (the bonus
             # run): the planner would otherwise plan against the table as it was before
             cr.execute(SQL("ANALYZE ds_volume"))
-        lap("insert new rows")
         cr.execute(
             SQL(
                 """
             DROP TABLE ds_tmp_vol;
             DROP TABLE ds_tmp_res;
             DROP TABLE ds_tmp_rank;
-            DROP TABLE ds_tmp_out;
+            DROP TABLE IF EXISTS ds_tmp_out;
             UPDATE ds_period SET computed_date = now() at time zone 'UTC' WHERE id = %s;
             """,
                 period.id,
@@ -353,6 +361,50 @@ class DsVolume(models.Model):
         )
         return True
 
+    def _ds_write_difference(self, period, result_rows, insert_cols):
+        """Write the period's new volume rows over the stored ones; return the rows inserted.
+
+        Only the difference is written: unchanged rows are not touched, changed rows are updated
+        in place, vanished rows are deleted and new rows inserted."""
+        cr = self.env.cr
+        company = period.company_id
+        cr.execute(
+            SQL(
+                """
+            CREATE TEMP TABLE ds_tmp_out ON COMMIT DROP AS %(rows)s ORDER BY distributor_id;
+            CREATE UNIQUE INDEX ON ds_tmp_out (distributor_id);
+            ANALYZE ds_tmp_out;
+            UPDATE ds_volume v
+               SET (company_id, pv, bv, gv, qualified_legs, is_active, paid_rank_id, next_rank_id,
+                    new_rank, sponsor_id, depth)
+                 = (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
+                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth)
+              FROM ds_tmp_out o
+             WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id
+               AND (v.company_id, v.pv, v.bv, v.gv, v.qualified_legs, v.is_active, v.paid_rank_id,
+                    v.next_rank_id, v.new_rank, v.sponsor_id, v.depth)
+                   IS DISTINCT FROM
+                   (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
+                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth);
+            DELETE FROM ds_volume v
+             WHERE v.period_id = %(period)s
+               AND NOT EXISTS (SELECT 1 FROM ds_tmp_out o WHERE o.distributor_id = v.distributor_id);
+            INSERT INTO ds_volume (%(cols)s)
+            SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv, o.qualified_legs,
+                   o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank, o.sponsor_id, o.depth
+              FROM ds_tmp_out o
+             WHERE NOT EXISTS (SELECT 1 FROM ds_volume v
+                                WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id)
+          ORDER BY o.distributor_id;
+            """,
+                rows=result_rows,
+                cols=insert_cols,
+                period=period.id,
+                company=company.id,
+            )
+        )
+        return cr.rowcount
+
     def _ds_try_temp_buffers(self):
         """Give the temp tables room in memory (for this transaction) when possible.
 
@@ -369,9 +421,10 @@ class DsVolume(models.Model):
     def _ds_level_sql(self, ranks):
         """Text of the statement computing one genealogy level (``%(lvl)s``: the level placeholder).
 
-        ``ranks``: rows (ord, min_pv, min_gv, min_legs, leg_ord, cap) of ds_tmp_rank, ord = 1..n by
-        sequence. Rank thresholds are written as float8 literals (their column type) so that every
-        comparison has the same types as a join with the rank table would.
+        ``ranks``: rows (ord, min_pv, min_gv, min_legs, leg_ord, cap) with ord = 1..n by sequence,
+        the thresholds and the leg cap in cents. PV and GV are whole cents held in float8 (exact
+        below 2^53 cents, and several times faster than numeric in the CASE below); the
+        thresholds are written as float8 literals of the same unit.
         """
 
         def lit(value):
@@ -392,8 +445,8 @@ class DsVolume(models.Model):
         if ranks:
             best = "CASE {} ELSE -1 END".format(
                 " ".join(
-                    f"WHEN p.pv >= {lit(min_pv)}"
-                    f" AND p.pv + COALESCE(a.{caps[cap]}, {lit(cap)}, 0) >= {lit(min_gv)}"
+                    f"WHEN p.pvc >= {lit(min_pv)}"
+                    f" AND p.pvc + COALESCE(a.{caps[cap]}, {lit(cap)}, 0) >= {lit(min_gv)}"
                     f" AND COALESCE(a.{conds[leg_ord]}, 0) >= {int(min_legs)} THEN {int(ord_)}"
                     for ord_, min_pv, min_gv, min_legs, leg_ord, cap in reversed(ranks)
                 )
@@ -418,7 +471,7 @@ class DsVolume(models.Model):
               GROUP BY c.sponsor_id
             ),
             b AS (
-                SELECT p.id, p.sponsor_id, p.pv + COALESCE(a.gv, 0) AS gv, COALESCE(a.msub, -1) AS cmsub,
+                SELECT p.id, p.sponsor_id, p.pvc + COALESCE(a.gv, 0) AS gv, COALESCE(a.msub, -1) AS cmsub,
                        {best} AS best{cond_cols}
                   FROM ds_tmp_vol p
              LEFT JOIN a ON a.pid = p.id

@@ -140,6 +140,44 @@ class TestDsVolume(DsNetworkCommon):
             self._ds_volume(self.a, self.feb).paid_rank_id, self.rank_bronze
         )
 
+    def test_cent_thresholds(self):
+        """Thresholds whose float is not a whole number of cents (1.15 * 100 = 114.999...) are
+        reached exactly by volumes of that many cents, and missed by one cent less."""
+        p115 = self._ds_create_product("Sample PV1.15", 1.15, 1.15, 1.15)
+        t = self._ds_create_tree([("X", None), ("Y", "X")])
+        self._ds_invoice(t["X"], date(2026, 2, 3), [(p115, 1)])
+        self._ds_invoice(t["Y"], date(2026, 2, 3), [(p115, 1)])
+        self.company.ds_active_min_pv = 1.15
+        # 2.3 * 100 = 229.999... in floats
+        self.rank_bronze.write({"min_pv": 1.15, "min_gv": 2.3})
+        self.rank_silver.write(
+            {
+                "min_pv": 1.15,
+                "min_gv": 2.3,
+                "min_qualified_legs": 1,
+                "leg_rank_id": False,
+            }
+        )
+        self.rank_silver.max_leg_pct = 50  # leg cap 1.15: X reaches 1.15 + 1.15 = 2.30
+        self.feb.action_compute_volumes()
+        vol_x = self._ds_volume(t["X"], self.feb)
+        self.assertEqual((vol_x.pv, vol_x.gv), (1.15, 2.3))
+        self.assertTrue(vol_x.is_active)
+        self.assertEqual(vol_x.paid_rank_id, self.rank_silver, "capped GV exactly 2.30")
+        self.rank_silver.max_leg_pct = 49.9  # cap 1.1477: 2.2977 < 2.30
+        self.feb.action_compute_volumes()
+        self.assertEqual(
+            self._ds_volume(t["X"], self.feb).paid_rank_id, self.rank_bronze
+        )
+        self.rank_bronze.min_gv = 2.31
+        self.company.ds_active_min_pv = 1.16
+        self.feb.action_compute_volumes()
+        vol_x = self._ds_volume(t["X"], self.feb)
+        self.assertFalse(vol_x.is_active, "one cent short of the active minimum")
+        self.assertEqual(
+            vol_x.paid_rank_id, self.rank_member, "one cent short of Bronze"
+        )
+
     def test_one_leg_short(self):
         t = self._ds_create_tree([("X", None), ("Y", "X"), ("Z", "X")])
         p100 = self.product_pv100
