@@ -608,8 +608,8 @@ class DsBonusRun(models.Model):
         cr.execute(SQL("SELECT set_config('work_mem', '256MB', true)"))
         cr.execute(
             SQL(
-                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, ds_bt_out, "
-                "ds_bt_earner, ds_bt_earner_type"
+                "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, "
+                "ds_bt_uni_line, ds_bt_uni, ds_bt_out, ds_bt_earner, ds_bt_earner_type"
             )
         )
         # 1. the period's volumes with the genealogy snapshot
@@ -686,7 +686,9 @@ class DsBonusRun(models.Model):
                    source_id integer, level integer NOT NULL DEFAULT 0,
                    base numeric NOT NULL DEFAULT 0, rate numeric NOT NULL DEFAULT 0,
                    raw numeric NOT NULL, origin_line_id integer
-               ) ON COMMIT DROP"""
+               ) ON COMMIT DROP;
+               -- the unilevel lines (millions) apart: they are aggregated once per earner
+               CREATE TEMP TABLE ds_bt_uni_line (LIKE ds_bt_line INCLUDING DEFAULTS) ON COMMIT DROP"""
             )
         )
         # invoice lines of the period credited to a distributor (not clawed back)
@@ -776,7 +778,7 @@ class DsBonusRun(models.Model):
             )
             cr.execute(
                 SQL(
-                    """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
+                    """INSERT INTO ds_bt_uni_line (earner_id, bonus_type, source_id, level, base, rate, raw)
                    WITH RECURSIVE walk(source_id, up_id, up_sponsor, up_active, up_levels, lvl, base) AS (
                        SELECT s.distributor_id, p.distributor_id, p.sponsor_id, p.active,
                               p.paid_levels, 1, s.bv - s.claw_bv
@@ -799,7 +801,20 @@ class DsBonusRun(models.Model):
                     plan=plan.id,
                 )
             )
-        cr.execute(SQL("ANALYZE ds_bt_line"))
+        # per earner, in one pass over the unilevel lines: the rounded earnings (the base of
+        # leadership matching and the earner's unilevel total), the raw sum (the payout cap) and
+        # the lines that are not zero once rounded (only those are written)
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_uni ON COMMIT DROP AS
+               SELECT earner_id, SUM(ROUND(raw, %(digits)s)) AS amount, SUM(raw) AS raw,
+                      COUNT(*) FILTER (WHERE ROUND(raw, %(digits)s) <> 0) AS lines
+               FROM ds_bt_uni_line GROUP BY earner_id;
+               CREATE UNIQUE INDEX ON ds_bt_uni (earner_id);
+               ANALYZE ds_bt_uni""",
+                digits=digits,
+            )
+        )
         self._set_progress(55.0, progress)
         # 6. rank advancement: once, the first time a rank is reached
         cr.execute(
@@ -820,10 +835,9 @@ class DsBonusRun(models.Model):
                 SQL(
                     """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
                    WITH RECURSIVE lead AS (
-                       SELECT t.earner_id, SUM(ROUND(t.raw, %(digits)s)) AS u
-                       FROM ds_bt_line t JOIN ds_bt_vol u ON u.distributor_id = t.earner_id
-                       WHERE t.bonus_type = 'unilevel' AND %(is_leader)s
-                       GROUP BY t.earner_id
+                       SELECT t.earner_id, t.amount AS u
+                       FROM ds_bt_uni t JOIN ds_bt_vol u ON u.distributor_id = t.earner_id
+                       WHERE %(is_leader)s
                    ), walk(leader_id, upline_id, gen) AS (
                        SELECT l.earner_id, v.sponsor_id, 1
                        FROM lead l JOIN ds_bt_vol v ON v.distributor_id = l.earner_id
@@ -842,7 +856,6 @@ class DsBonusRun(models.Model):
                    JOIN lead l ON l.earner_id = w.leader_id
                    JOIN ds_plan_matching_generation g ON g.plan_id = %(plan)s
                         AND g.generation = w.gen AND g.rate > 0""",
-                    digits=digits,
                     is_leader=is_leader,
                     max=max_gen,
                     plan=plan.id,
@@ -913,8 +926,9 @@ class DsBonusRun(models.Model):
         period_bv = cr.fetchone()[0] or 0.0
         cr.execute(
             SQL(
-                """SELECT COALESCE(SUM(raw), 0), COALESCE(SUM(ROUND(raw, %s)), 0)
-               FROM ds_bt_line WHERE bonus_type IN %s""",
+                """SELECT COALESCE(SUM(raw), 0), COALESCE(SUM(amount), 0)
+               FROM (SELECT raw, ROUND(raw, %s) AS amount FROM ds_bt_line WHERE bonus_type IN %s
+                     UNION ALL SELECT raw, amount FROM ds_bt_uni) t""",
                 digits,
                 CAPPED_TYPES,
             )
@@ -931,12 +945,16 @@ class DsBonusRun(models.Model):
                 cap_factor = cap_amount / float(raw_total)
         # final amounts: with a binding cap, ds_bt_out holds the capped lines (largest
         # remainder); otherwise each line is its raw amount rounded to the currency
+        all_lines = SQL(
+            "(SELECT * FROM ds_bt_line UNION ALL SELECT * FROM ds_bt_uni_line)"
+        )
         amounts = SQL(
             """SELECT t.earner_id, t.bonus_type, t.source_id, t.level,
                       ROUND(t.base, %(digits)s) AS base, t.rate,
                       ROUND(t.raw, %(digits)s) AS amount, t.origin_line_id
-                 FROM ds_bt_line t""",
+                 FROM %(lines)s t""",
             digits=digits,
+            lines=all_lines,
         )
         if cap_factor < 1.0:
             cr.execute(
@@ -944,7 +962,7 @@ class DsBonusRun(models.Model):
                     """CREATE TEMP TABLE ds_bt_out ON COMMIT DROP AS
                    WITH s AS (
                        SELECT t.*, t.raw * %(cap)s::numeric / %(rawtot)s::numeric AS x
-                       FROM ds_bt_line t WHERE t.bonus_type IN %(types)s
+                       FROM %(lines)s t WHERE t.bonus_type IN %(types)s
                    ), f AS (
                        SELECT s.*, FLOOR(s.x / %(unit)s) * %(unit)s AS fl FROM s
                    ), k AS (
@@ -969,22 +987,35 @@ class DsBonusRun(models.Model):
                     unit=unit,
                     digits=digits,
                     uncapped=amounts,
+                    lines=all_lines,
                 )
             )
             amounts = SQL("SELECT * FROM ds_bt_out")
+            earner_types = SQL(
+                """SELECT a.earner_id, a.bonus_type, SUM(a.amount) AS amount
+                   FROM ds_bt_out a WHERE a.amount <> 0 GROUP BY a.earner_id, a.bonus_type"""
+            )
+        else:
+            # uncapped: the unilevel totals are already summed per earner
+            earner_types = SQL(
+                """SELECT earner_id, 'unilevel' AS bonus_type, amount
+                   FROM ds_bt_uni WHERE lines > 0
+                   UNION ALL
+                   SELECT earner_id, bonus_type, SUM(ROUND(raw, %(digits)s))
+                   FROM ds_bt_line WHERE ROUND(raw, %(digits)s) <> 0 GROUP BY 1, 2""",
+                digits=digits,
+            )
         # 11. per earner and type, then per earner: the total decides the minimum payout
         #     (earners whose total is below it, or not positive, are carried forward)
         cr.execute(
             SQL(
-                """CREATE TEMP TABLE ds_bt_earner_type ON COMMIT DROP AS
-               SELECT a.earner_id, a.bonus_type, SUM(a.amount) AS amount
-               FROM (%(amounts)s) a WHERE a.amount <> 0 GROUP BY a.earner_id, a.bonus_type;
+                """CREATE TEMP TABLE ds_bt_earner_type ON COMMIT DROP AS %(earner_types)s;
                CREATE TEMP TABLE ds_bt_earner ON COMMIT DROP AS
                SELECT earner_id, SUM(amount) AS total,
                       (SUM(amount) < %(min)s OR SUM(amount) <= 0) AS carried
                FROM ds_bt_earner_type GROUP BY earner_id;
                ANALYZE ds_bt_earner""",
-                amounts=amounts,
+                earner_types=earner_types,
                 min=plan.min_payout,
             )
         )
@@ -1025,7 +1056,7 @@ class DsBonusRun(models.Model):
         cr.execute(
             SQL(
                 "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, "
-                "ds_bt_out, ds_bt_earner, ds_bt_earner_type"
+                "ds_bt_uni_line, ds_bt_uni, ds_bt_out, ds_bt_earner, ds_bt_earner_type"
             )
         )
         self.env["ds.bonus.line"].invalidate_model()
