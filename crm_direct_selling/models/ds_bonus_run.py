@@ -1254,12 +1254,52 @@ class DsBonusRun(models.Model):
             moves.action_post()
             self._link_lines(distributors, moves.ids)
             return moves
-        # large runs: the first bill through the ORM, the others cloned from it in SQL
-        template = Move.create(vals_list[:1])
-        template.action_post()
-        self._link_lines(distributors[:1], template.ids)
-        others = self._clone_bills_sql(template, distributors[1:])
-        return template | others
+        # large runs: per supplier payment term of the earners, the first bill through the
+        # ORM and the others cloned from it in SQL (same term, so same due date); a term that
+        # splits the amount into installments or grants an early-payment discount computes
+        # amounts per bill, so its bills all go through the ORM
+        moves = self.env["account.move"]
+        for term, indexes in self._payment_term_groups(distributors):
+            group = [distributors[i] for i in indexes]
+            if term and (len(term.line_ids) > 1 or term.early_discount):
+                bills = Move.create([vals_list[i] for i in indexes])
+                bills.action_post()
+                self._link_lines(group, bills.ids)
+                moves |= bills
+                continue
+            template = Move.create([vals_list[indexes[0]]])
+            template.action_post()
+            self._link_lines(group[:1], template.ids)
+            moves |= template | self._clone_bills_sql(template, group[1:])
+        return moves
+
+    def _payment_term_groups(self, distributor_ids):
+        """[(supplier payment term, [positions in ``distributor_ids``])], in order of first
+        appearance: the term each earner's vendor bill gets (their commercial partner's, else
+        the company default)."""
+        company = self.company_id
+        partners = self.env["res.partner"].with_company(company)
+        default = partners._fields[
+            "property_supplier_payment_term_id"
+        ].get_company_dependent_fallback(partners)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT (cp.property_supplier_payment_term_id ->> %s)::int
+                   FROM unnest(%s::int[]) WITH ORDINALITY AS x(did, n)
+                   JOIN ds_distributor d ON d.id = x.did
+                   JOIN res_partner p ON p.id = d.partner_id
+                   JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                   ORDER BY x.n""",
+                str(company.id),
+                list(distributor_ids),
+            )
+        )
+        groups = {}
+        for i, (term_id,) in enumerate(self.env.cr.fetchall()):
+            groups.setdefault(term_id or default.id or None, []).append(i)
+        Term = self.env["account.payment.term"]
+        return [(Term.browse(t) if t else Term, idx) for t, idx in groups.items()]
 
     def _clone_bills_sql(self, template, distributor_ids):
         """Create and post the bills of ``distributor_ids`` set-based in SQL, as copies of
@@ -1463,6 +1503,9 @@ class DsBonusRun(models.Model):
         move_ids = [r[0] for r in cr.fetchall()]
         cr.execute(SQL("DROP TABLE IF EXISTS ds_bt_bill, ds_bt_bill_line"))
         self.env.invalidate_all()
+        # Odoo keeps the journal's last number for the rest of the transaction: the next bill
+        # posted through the ORM must read it again, past the numbers given here
+        self.env["account.move"]._get_sequence_cache().clear()
         return self.env["account.move"].browse(move_ids)
 
     def _sql_columns(self, table):

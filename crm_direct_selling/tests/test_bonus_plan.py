@@ -1,5 +1,6 @@
-from datetime import date
+from datetime import date, timedelta
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -223,6 +224,64 @@ class TestBonusPlan(BonusCommon):
         self.assertIn(other.payment_state, ("paid", "in_payment"))
         with self.assertRaisesRegex(UserError, other.name):
             run.action_cancel()
+
+    def test_03c_post_bills_sql_payment_terms(self):
+        """In the SQL fast path every bill gets its earner's supplier payment term and due
+        date; a term paid in installments goes through the ORM (one payable line each)."""
+        Term = self.env["account.payment.term"]
+        days30 = Term.create(
+            {
+                "name": "DS 30 days",
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 100, "nb_days": 30}
+                    )
+                ],
+            }
+        )
+        split = Term.create(
+            {
+                "name": "DS 30/70",
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 30, "nb_days": 0}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 70, "nb_days": 30}
+                    ),
+                ],
+            }
+        )
+        terms = {"B": days30, "C": days30, "D": split}
+        for name, term in terms.items():
+            self.d[name].partner_id.with_company(
+                self.company
+            ).property_supplier_payment_term_id = term
+        run = self._check_post_bills(fast=True)
+        for bill in run.move_ids:
+            term = terms.get(bill.partner_id.name, Term)
+            self.assertEqual(bill.invoice_payment_term_id, term, bill.partner_id.name)
+            payable = bill.line_ids.filtered(
+                lambda ln: ln.display_type == "payment_term"
+            )
+            self.assertAlmostEqual(sum(payable.mapped("balance")), -bill.amount_total)
+            if term == split:
+                self.assertEqual(len(payable), 2)
+                self.assertEqual(
+                    sorted(payable.mapped("date_maturity")),
+                    [bill.invoice_date, bill.invoice_date + timedelta(days=30)],
+                )
+            else:
+                if term:
+                    due = bill.invoice_date + timedelta(days=30)
+                else:  # what Odoo gives a bill without a term (its first bill)
+                    due = (
+                        run.move_ids.filtered(lambda m: not m.invoice_payment_term_id)
+                        .sorted("id")[0]
+                        .invoice_date_due
+                    )
+                self.assertEqual(bill.invoice_date_due, due, bill.partner_id.name)
+                self.assertEqual(payable.date_maturity, due)
 
     def _check_post_bills(self, fast):
         self.plan.fast_post_threshold = 1 if fast else 0
