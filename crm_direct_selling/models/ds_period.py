@@ -32,6 +32,14 @@ class DsPeriod(models.Model):
         string="Volumes Computed On", readonly=True, copy=False
     )
     closed_date = fields.Datetime(readonly=True, copy=False)
+    ds_ranks_applied = fields.Boolean(
+        "Ranks Applied",
+        readonly=True,
+        copy=False,
+        help="The period has been closed once: the distributors' highest ranks include its "
+        "ranks, so a recompute after reopening keeps the highest ranks its volumes were "
+        "first computed against (rank advancement stays paid once).",
+    )
 
     _sql_constraints = [
         (
@@ -181,6 +189,7 @@ class DsPeriod(models.Model):
             )
         )
         self.env["ds.distributor"].invalidate_model(["rank_id", "highest_rank_id"])
+        self.ds_ranks_applied = True
 
     def action_view_volumes(self):
         self.ensure_one()

@@ -72,5 +72,6 @@ class DsRank(models.Model):
             [
                 ("ds_volume", "paid_rank_id", "set null"),
                 ("ds_volume", "next_rank_id", "set null"),
+                ("ds_volume", "prior_highest_rank_id", "set null"),
             ],
         )

@@ -58,6 +58,12 @@ class DsVolume(models.Model):
     paid_rank_id = fields.Many2one("ds.rank", string="Paid-as Rank")
     next_rank_id = fields.Many2one("ds.rank")
     new_rank = fields.Boolean(help="First time the distributor reaches this rank.")
+    prior_highest_rank_id = fields.Many2one(
+        "ds.rank",
+        string="Highest Rank Before",
+        help="The distributor's highest rank before this period: a paid-as rank above it is "
+        "a new rank.",
+    )
     sponsor_id = fields.Many2one(
         "ds.distributor",
         string="Sponsor (snapshot)",
@@ -83,6 +89,7 @@ class DsVolume(models.Model):
                 ("paid_rank_id", "int4"),
                 ("next_rank_id", "int4"),
                 ("new_rank", "bool"),
+                ("prior_highest_rank_id", "int4"),
                 ("sponsor_id", "int4"),
                 ("depth", "int4"),
             ],
@@ -227,10 +234,11 @@ class DsVolume(models.Model):
                    AND am.ds_distributor_id IS NOT NULL
                  GROUP BY am.ds_distributor_id
               )
-              SELECT d.id, d.sponsor_id, d.depth, d.state, d.highest_rank_id,
+              SELECT d.id, d.sponsor_id, d.depth, d.state, %(prior)s AS highest_rank_id,
                      COALESCE(pv.pv, 0)::int8::float8 AS pvc, COALESCE(pv.bv, 0)::int8::float8 AS bvc
                 FROM ds_distributor d
            LEFT JOIN pv ON pv.did = d.id
+                %(prior_join)s
                WHERE d.company_id = %(company)s
             ORDER BY d.depth, d.id;
             CREATE INDEX ON ds_tmp_vol (depth);
@@ -244,6 +252,7 @@ class DsVolume(models.Model):
                 period=period.id,
                 company=company.id,
                 types=CUSTOMER_MOVE_TYPES,
+                **self._ds_prior_highest(period),
             )
         )
         lap("PV/BV and genealogy snapshot")
@@ -289,7 +298,7 @@ class DsVolume(models.Model):
                    pr.id AS paid_rank_id, nr.id AS next_rank_id,
                    pr.id IS NOT NULL AND (t.highest_rank_id IS NULL OR prr.sequence > hr.sequence
                                           OR (prr.sequence = hr.sequence AND prr.id > hr.id)) AS new_rank,
-                   t.sponsor_id, t.depth
+                   t.highest_rank_id AS prior_highest_rank_id, t.sponsor_id, t.depth
               FROM ds_tmp_vol t
          LEFT JOIN ds_tmp_res s ON s.id = t.id
          LEFT JOIN ds_tmp_rank pr ON pr.ord = s.paid_ord
@@ -303,7 +312,7 @@ class DsVolume(models.Model):
         )
         insert_cols = SQL(
             "distributor_id, period_id, company_id, pv, bv, gv, qualified_legs, is_active, "
-            "paid_rank_id, next_rank_id, new_rank, sponsor_id, depth"
+            "paid_rank_id, next_rank_id, new_rank, prior_highest_rank_id, sponsor_id, depth"
         )
         cr.execute(
             SQL("SELECT 1 FROM ds_volume WHERE period_id = %s LIMIT 1", period.id)
@@ -316,7 +325,7 @@ class DsVolume(models.Model):
                 INSERT INTO ds_volume (%(cols)s)
                 SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv,
                        o.qualified_legs, o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank,
-                       o.sponsor_id, o.depth
+                       o.prior_highest_rank_id, o.sponsor_id, o.depth
                   FROM (%(rows)s) o
               ORDER BY o.distributor_id
                 """,
@@ -376,22 +385,23 @@ class DsVolume(models.Model):
             ANALYZE ds_tmp_out;
             UPDATE ds_volume v
                SET (company_id, pv, bv, gv, qualified_legs, is_active, paid_rank_id, next_rank_id,
-                    new_rank, sponsor_id, depth)
+                    new_rank, prior_highest_rank_id, sponsor_id, depth)
                  = (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
-                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth)
+                    o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth)
               FROM ds_tmp_out o
              WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id
                AND (v.company_id, v.pv, v.bv, v.gv, v.qualified_legs, v.is_active, v.paid_rank_id,
-                    v.next_rank_id, v.new_rank, v.sponsor_id, v.depth)
+                    v.next_rank_id, v.new_rank, v.prior_highest_rank_id, v.sponsor_id, v.depth)
                    IS DISTINCT FROM
                    (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
-                    o.next_rank_id, o.new_rank, o.sponsor_id, o.depth);
+                    o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth);
             DELETE FROM ds_volume v
              WHERE v.period_id = %(period)s
                AND NOT EXISTS (SELECT 1 FROM ds_tmp_out o WHERE o.distributor_id = v.distributor_id);
             INSERT INTO ds_volume (%(cols)s)
             SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv, o.qualified_legs,
-                   o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank, o.sponsor_id, o.depth
+                   o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank, o.prior_highest_rank_id,
+                   o.sponsor_id, o.depth
               FROM ds_tmp_out o
              WHERE NOT EXISTS (SELECT 1 FROM ds_volume v
                                 WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id)
@@ -404,6 +414,27 @@ class DsVolume(models.Model):
             )
         )
         return cr.rowcount
+
+    def _ds_prior_highest(self, period):
+        """SQL parts giving each distributor's highest rank before ``period`` (column of the
+        snapshot, alias ``d`` for the distributor).
+
+        Until the period is closed, it is the distributor's highest rank. Closing sets the
+        highest ranks from the period's paid-as ranks; after a reopen, a recompute keeps the
+        highest rank each row was computed against (a distributor new in the period: the current
+        one), so a rank first reached in this period stays new and its advancement is paid once.
+        """
+        if not period.ds_ranks_applied:
+            return {"prior": SQL("d.highest_rank_id"), "prior_join": SQL()}
+        return {
+            "prior": SQL(
+                "CASE WHEN old.id IS NULL THEN d.highest_rank_id ELSE old.prior_highest_rank_id END"
+            ),
+            "prior_join": SQL(
+                "LEFT JOIN ds_volume old ON old.period_id = %s AND old.distributor_id = d.id",
+                period.id,
+            ),
+        }
 
     def _ds_try_temp_buffers(self):
         """Give the temp tables room in memory (for this transaction) when possible.

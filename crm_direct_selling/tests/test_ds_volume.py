@@ -140,6 +140,28 @@ class TestDsVolume(DsNetworkCommon):
             self._ds_volume(self.a, self.feb).paid_rank_id, self.rank_bronze
         )
 
+    def test_new_rank_survives_reopen(self):
+        """A rank first reached in a period stays new when the period is reopened and
+        recomputed after its close raised the highest rank, and is not new the next period."""
+        self._jan_invoices()
+        self.jan.action_close()
+        vol_a = self._ds_volume(self.a, self.jan)
+        self.assertEqual(vol_a.paid_rank_id, self.rank_bronze)
+        self.assertTrue(vol_a.new_rank)
+        self.assertEqual(self.a.highest_rank_id, self.rank_bronze)
+        self.jan.action_reopen()
+        self.jan.action_compute_volumes()
+        vol_a = self._ds_volume(self.a, self.jan)
+        self.assertTrue(vol_a.new_rank, "still the first time, after the reopen")
+        self.assertFalse(vol_a.prior_highest_rank_id)
+        self.jan.action_close()
+        self.assertTrue(self._ds_volume(self.a, self.jan).new_rank)
+        self._ds_invoice(self.a, date(2026, 2, 2), [(self.product_pv100, 3)])
+        self.feb.action_compute_volumes()
+        vol_feb = self._ds_volume(self.a, self.feb)
+        self.assertEqual(vol_feb.prior_highest_rank_id, self.rank_bronze)
+        self.assertFalse(vol_feb.new_rank)
+
     def test_cent_thresholds(self):
         """Thresholds whose float is not a whole number of cents (1.15 * 100 = 114.999...) are
         reached exactly by volumes of that many cents, and missed by one cent less."""
