@@ -622,10 +622,12 @@ class DsBonusRun(models.Model):
                       COALESCE(r.paid_levels, 0) AS paid_levels,
                       COALESCE(r.sequence, -1) AS rank_seq,
                       v.paid_rank_id, COALESCE(v.new_rank, FALSE) AS new_rank,
+                      COALESCE(pr.sequence, -1) AS prior_seq,
                       d.enrollment_date, 0::numeric AS claw_bv
                FROM ds_volume v
                JOIN ds_distributor d ON d.id = v.distributor_id
                LEFT JOIN ds_rank r ON r.id = v.paid_rank_id
+               LEFT JOIN ds_rank pr ON pr.id = v.prior_highest_rank_id
                WHERE v.period_id = %s""",
                 period.id,
             )
@@ -816,16 +818,25 @@ class DsBonusRun(models.Model):
             )
         )
         self._set_progress(55.0, progress)
-        # 6. rank advancement: once, the first time a rank is reached
+        # 6. rank advancement: once, the first time a rank is reached (with the plan's option,
+        #    also the ranks skipped on the way: above the highest rank before the period)
+        if plan.rank_pay_skipped:
+            ranks_paid = SQL(
+                """JOIN ds_rank rr ON rr.id = rb.rank_id AND rr.active AND rr.sequence > v.prior_seq
+                        AND rr.sequence <= v.rank_seq"""
+            )
+        else:
+            ranks_paid = SQL("AND rb.rank_id = v.paid_rank_id")
         cr.execute(
             SQL(
                 """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
                SELECT v.distributor_id, 'rank_advancement', v.distributor_id, 0,
                       rb.amount, 100, rb.amount
                FROM ds_bt_vol v
-               JOIN ds_plan_rank_bonus rb ON rb.plan_id = %s AND rb.rank_id = v.paid_rank_id
+               JOIN ds_plan_rank_bonus rb ON rb.plan_id = %s %s
                WHERE v.new_rank AND v.good_standing AND rb.amount > 0""",
                 plan.id,
+                ranks_paid,
             )
         )
         # 7. leadership matching on the unilevel earnings of downline leaders by generation

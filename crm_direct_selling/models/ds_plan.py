@@ -58,6 +58,12 @@ class DsPlan(models.Model):
     rank_bonus_ids = fields.One2many(
         "ds.plan.rank.bonus", "plan_id", string="Rank Advancement Bonuses", copy=True
     )
+    rank_pay_skipped = fields.Boolean(
+        "Pay Skipped Ranks",
+        help="A distributor who jumps over ranks (e.g. from Bronze straight to Gold) is also "
+        "paid the advancement bonuses of the ranks skipped on the way (Silver), each once. "
+        "Otherwise only the rank reached is paid.",
+    )
     # Leadership matching
     matching_rank_id = fields.Many2one(
         "ds.rank",

@@ -330,6 +330,32 @@ class TestBonusPlan(BonusCommon):
         self.assertIn("Posted by", run.message_ids[0].body)
         return run
 
+    def test_03d_pay_skipped_ranks(self):
+        """With the plan's option, a distributor jumping over ranks is also paid the
+        advancement bonuses of the ranks skipped on the way, above their highest rank before
+        the period (A had reached Silver before: Gold only)."""
+        self.d["A"].highest_rank_id = self.silver
+        self.plan.rank_pay_skipped = True
+        run = self._close_and_compute_january()
+
+        def advancements(r):
+            return sorted(
+                (ln.distributor_id.name, ln.base)
+                for ln in r.line_ids
+                if ln.bonus_type == "rank_advancement"
+            )
+
+        self.assertEqual(
+            advancements(run),
+            [("A", 25.0), ("B", 10.0), ("C", 10.0), ("C", 25.0), ("F", 10.0)],
+        )
+        self.plan.rank_pay_skipped = False
+        sim = self._run(self.jan, self.plan, simulation=True)
+        sim.action_compute()
+        self.assertEqual(
+            advancements(sim), [("A", 25.0), ("B", 10.0), ("C", 25.0), ("F", 10.0)]
+        )
+
     def test_04_carry_forward_next_run(self):
         run = self._close_and_compute_january()
         run.action_approve()
