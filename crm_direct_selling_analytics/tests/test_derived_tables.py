@@ -144,3 +144,36 @@ class TestAnalyticsDerivedTables(DsAnalyticsCommon):
         )
         self.assertFalse(member.rank_id)
         self.assertEqual(len(self.campaign.member_ids), 4)
+
+    def test_merge_partners_moves_their_rows(self):
+        """Merging contacts (Odoo's merge wizard) moves the RFM, segment and campaign rows of
+        the merged contacts to the one kept, where it has none; the others go."""
+        newbie = self._customer("Newbie")
+        group = self.campaign.member_ids.filtered(
+            lambda m: m.partner_id == self.alice
+        ).group
+        merge = self.env["base.partner.merge.automatic.wizard"]
+        merge._merge((self.alice | newbie).ids, newbie, extra_checks=False)
+        self.assertFalse(self.alice.exists())
+        for table in TABLES:
+            self.assertEqual(
+                self._count(table, SQL("partner_id = %s", newbie.id)), 1, table
+            )
+        self.assertEqual(
+            self.campaign.member_ids.filtered(lambda m: m.partner_id == newbie).group,
+            group,
+        )
+        # both have rows: the kept contact keeps its own, the merged one's are deleted
+        merge._merge((self.bob | self.zed).ids, self.zed, extra_checks=False)
+        for table in TABLES:
+            self.assertEqual(
+                self._count(table, SQL("partner_id = %s", self.zed.id)), 1, table
+            )
+            self.assertEqual(
+                self._count(table, SQL("partner_id = %s", self.bob.id)), 0, table
+            )
+        self.assertEqual(
+            set(self.segment.member_ids.partner_id.ids),
+            {newbie.id, self.dist.partner_id.id, self.zed.id},
+        )
+        self.assertEqual(len(self.campaign.member_ids), 3)

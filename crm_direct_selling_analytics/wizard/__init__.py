@@ -1,1 +1,3 @@
+# ruff: noqa: I001  (alphabetical, one module per line)
+from . import base_partner_merge
 from . import loyalty_generate_wizard
