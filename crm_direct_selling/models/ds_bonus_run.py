@@ -609,7 +609,7 @@ class DsBonusRun(models.Model):
         cr.execute(
             SQL(
                 "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, "
-                "ds_bt_uni_line, ds_bt_uni, ds_bt_out, ds_bt_earner, ds_bt_earner_type"
+                "ds_bt_uni_line, ds_bt_uni, ds_bt_cap, ds_bt_earner, ds_bt_earner_type"
             )
         )
         # 1. the period's volumes with the genealogy snapshot
@@ -954,8 +954,8 @@ class DsBonusRun(models.Model):
                 and raw_total > 0
             ):
                 cap_factor = cap_amount / float(raw_total)
-        # final amounts: with a binding cap, ds_bt_out holds the capped lines (largest
-        # remainder); otherwise each line is its raw amount rounded to the currency
+        # final amounts: with a binding cap, the capped lines by largest remainder
+        # (_cap_lines); otherwise each line is its raw amount rounded to the currency
         all_lines = SQL(
             "(SELECT * FROM ds_bt_line UNION ALL SELECT * FROM ds_bt_uni_line)"
         )
@@ -968,43 +968,17 @@ class DsBonusRun(models.Model):
             lines=all_lines,
         )
         if cap_factor < 1.0:
-            cr.execute(
-                SQL(
-                    """CREATE TEMP TABLE ds_bt_out ON COMMIT DROP AS
-                   WITH s AS (
-                       SELECT t.*, t.raw * %(cap)s::numeric / %(rawtot)s::numeric AS x
-                       FROM %(lines)s t WHERE t.bonus_type IN %(types)s
-                   ), f AS (
-                       SELECT s.*, FLOOR(s.x / %(unit)s) * %(unit)s AS fl FROM s
-                   ), k AS (
-                       SELECT ROUND((%(cap)s::numeric - SUM(fl)) / %(unit)s) AS k FROM f
-                   ), o AS (
-                       SELECT f.*, ROW_NUMBER() OVER (
-                           ORDER BY f.x - f.fl DESC, f.earner_id, f.bonus_type,
-                                    f.source_id NULLS FIRST, f.level) AS rn
-                       FROM f
-                   )
-                   SELECT t.earner_id, t.bonus_type, t.source_id, t.level,
+            # the types the cap leaves alone (carry forward, adjustments) are never unilevel
+            uncapped = SQL(
+                """SELECT t.earner_id, t.bonus_type, t.source_id, t.level,
                           ROUND(t.base, %(digits)s) AS base, t.rate,
-                          t.fl + CASE WHEN t.rn <= (SELECT k FROM k) THEN %(unit)s ELSE 0 END
-                              AS amount,
-                          t.origin_line_id
-                   FROM o t
-                   UNION ALL
-                   %(uncapped)s WHERE t.bonus_type NOT IN %(types)s""",
-                    cap=cap_amount,
-                    rawtot=raw_total,
-                    types=CAPPED_TYPES,
-                    unit=unit,
-                    digits=digits,
-                    uncapped=amounts,
-                    lines=all_lines,
-                )
+                          ROUND(t.raw, %(digits)s) AS amount, t.origin_line_id
+                     FROM ds_bt_line t WHERE t.bonus_type NOT IN %(types)s""",
+                digits=digits,
+                types=CAPPED_TYPES,
             )
-            amounts = SQL("SELECT * FROM ds_bt_out")
-            earner_types = SQL(
-                """SELECT a.earner_id, a.bonus_type, SUM(a.amount) AS amount
-                   FROM ds_bt_out a WHERE a.amount <> 0 GROUP BY a.earner_id, a.bonus_type"""
+            amounts, earner_types = self._cap_lines(
+                all_lines, uncapped, cap_amount, raw_total, unit, digits
             )
         else:
             # uncapped: the unilevel totals are already summed per earner
@@ -1067,7 +1041,7 @@ class DsBonusRun(models.Model):
         cr.execute(
             SQL(
                 "DROP TABLE IF EXISTS ds_bt_vol, ds_bt_claw_move, ds_bt_claw, ds_bt_line, "
-                "ds_bt_uni_line, ds_bt_uni, ds_bt_out, ds_bt_earner, ds_bt_earner_type"
+                "ds_bt_uni_line, ds_bt_uni, ds_bt_cap, ds_bt_earner, ds_bt_earner_type"
             )
         )
         self.env["ds.bonus.line"].invalidate_model()
@@ -1088,6 +1062,94 @@ class DsBonusRun(models.Model):
             }
         )
         return vals
+
+    def _cap_lines(self, all_lines, uncapped, cap_amount, raw_total, unit, digits):
+        """The lines with the capped types pro-rated to sum exactly to the cap, followed by
+        the ``uncapped`` ones, and their sums per earner and type: (SQL of the lines, SQL of
+        the sums).
+
+        Largest remainder: each capped line gets its share floored to the currency unit, and
+        the k units left go to the k lines with the largest remainders (ties: earner, type,
+        source, level). Instead of sorting millions of lines by remainder, the remainders are
+        counted in 2^20 buckets: the lines of the buckets above the k-th one get a unit, and
+        only the lines of that bucket are sorted. Same allocation as a full sort."""
+        cr = self.env.cr
+        buckets = 1 << 20
+        cr.execute(
+            SQL(
+                """CREATE TEMP TABLE ds_bt_cap ON COMMIT DROP AS
+               SELECT ROW_NUMBER() OVER () AS n, u.earner_id, u.bonus_type, u.source_id,
+                      u.level, u.base, u.rate, u.origin_line_id, u.fl::int8 AS fl,
+                      u.share - u.fl AS rem,
+                      FLOOR((u.share - u.fl) * %(buckets)s)::int AS bucket
+               FROM (SELECT s.*, FLOOR(s.share) AS fl
+                     -- the capped share in currency units (cents): one multiplication by a
+                     -- factor PostgreSQL folds once, instead of divisions on every line
+                     FROM (SELECT t.*,
+                                  t.raw * (%(cap)s::numeric / %(rawtot)s::numeric / %(unit)s)
+                                      AS share
+                           FROM %(lines)s t WHERE t.bonus_type IN %(types)s) s) u;
+               SELECT ROUND(%(cap)s::numeric / %(unit)s - COALESCE(SUM(fl), 0))::int8
+               FROM ds_bt_cap""",
+                cap=cap_amount,
+                rawtot=raw_total,
+                types=CAPPED_TYPES,
+                unit=unit,
+                buckets=buckets,
+                lines=all_lines,
+            )
+        )
+        k = cr.fetchone()[0] or 0
+        threshold, rest = buckets, 0  # no line gets a unit more
+        if k > 0:
+            cr.execute(
+                SQL(
+                    """SELECT bucket, %(k)s - (cum - n) FROM (
+                       SELECT bucket, n, SUM(n) OVER (ORDER BY bucket DESC) AS cum
+                       FROM (SELECT bucket, COUNT(*) AS n FROM ds_bt_cap GROUP BY bucket) h) c
+                   WHERE cum >= %(k)s ORDER BY bucket DESC LIMIT 1""",
+                    k=k,
+                )
+            )
+            threshold, rest = cr.fetchone()
+        # a unit more for the lines of the buckets above the threshold, and for the first
+        # ``rest`` lines of the threshold bucket
+        extra = SQL(
+            """(SELECT c.n, c.fl + CASE WHEN c.bucket > %(threshold)s OR t.n IS NOT NULL
+                                      THEN 1 ELSE 0 END AS units, c.earner_id, c.bonus_type,
+                       c.source_id, c.level, c.base, c.rate, c.origin_line_id
+                FROM ds_bt_cap c
+                LEFT JOIN (SELECT n FROM ds_bt_cap WHERE bucket = %(threshold)s
+                           ORDER BY rem DESC, earner_id, bonus_type, source_id NULLS FIRST,
+                                    level, n
+                           LIMIT %(rest)s) t ON t.n = c.n)""",
+            threshold=threshold,
+            rest=rest,
+        )
+        amounts = SQL(
+            """SELECT c.earner_id, c.bonus_type, c.source_id, c.level,
+                      ROUND(c.base, %(digits)s) AS base, c.rate, c.units * %(unit)s AS amount,
+                      c.origin_line_id
+                 FROM %(extra)s c
+               UNION ALL
+               %(uncapped)s""",
+            digits=digits,
+            unit=unit,
+            extra=extra,
+            uncapped=uncapped,
+        )
+        earner_types = SQL(
+            """SELECT c.earner_id, c.bonus_type, SUM(c.units) * %(unit)s AS amount
+                 FROM %(extra)s c WHERE c.units <> 0 GROUP BY c.earner_id, c.bonus_type
+               UNION ALL
+               SELECT a.earner_id, a.bonus_type, SUM(a.amount) AS amount
+                 FROM (%(uncapped)s) a
+                WHERE a.amount <> 0 GROUP BY a.earner_id, a.bonus_type""",
+            unit=unit,
+            extra=extra,
+            uncapped=uncapped,
+        )
+        return amounts, earner_types
 
     # ------------------------------------------------------------------ workflow
     def action_approve(self):
