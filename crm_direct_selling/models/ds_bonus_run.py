@@ -959,23 +959,24 @@ class DsBonusRun(models.Model):
         all_lines = SQL(
             "(SELECT * FROM ds_bt_line UNION ALL SELECT * FROM ds_bt_uni_line)"
         )
-        amounts = SQL(
-            """SELECT t.earner_id, t.bonus_type, t.source_id, t.level,
-                      ROUND(t.base, %(digits)s) AS base, t.rate,
-                      ROUND(t.raw, %(digits)s) AS amount, t.origin_line_id
-                 FROM %(lines)s t""",
-            digits=digits,
-            lines=all_lines,
-        )
-        if cap_factor < 1.0:
-            # the types the cap leaves alone (carry forward, adjustments) are never unilevel
-            uncapped = SQL(
+
+        def rounded(lines, where=None):
+            """The final lines of ``lines``: each its raw amount rounded to the currency."""
+            return SQL(
                 """SELECT t.earner_id, t.bonus_type, t.source_id, t.level,
                           ROUND(t.base, %(digits)s) AS base, t.rate,
                           ROUND(t.raw, %(digits)s) AS amount, t.origin_line_id
-                     FROM ds_bt_line t WHERE t.bonus_type NOT IN %(types)s""",
+                     FROM %(lines)s t %(where)s""",
                 digits=digits,
-                types=CAPPED_TYPES,
+                lines=lines,
+                where=where or SQL(),
+            )
+
+        amounts = rounded(all_lines)
+        if cap_factor < 1.0:
+            # the types the cap leaves alone (carry forward, adjustments) are never unilevel
+            uncapped = rounded(
+                SQL("ds_bt_line"), SQL("WHERE t.bonus_type NOT IN %s", CAPPED_TYPES)
             )
             amounts, earner_types = self._cap_lines(
                 all_lines, uncapped, cap_amount, raw_total, unit, digits
