@@ -4,12 +4,33 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from . import genealogy_guard
 from .derived_table import unlink_and_apply
 
 _logger = logging.getLogger(__name__)
 
 # Length of the parent_path prefix covered by the expression index (see _auto_init).
 PATH_INDEX_LEN = 1000
+
+# Fields that place a distributor in the genealogy or carry their standing in the plan: only
+# Direct Selling managers change them (moves, terminations and suspensions through their actions,
+# corrections through a write), never a portal user or a plain Direct Selling user.
+MANAGED_FIELDS = frozenset(
+    {
+        "sponsor_id",
+        "state",
+        "code",
+        "rank_id",
+        "highest_rank_id",
+        "company_id",
+        "partner_id",
+        "parent_path",
+        "depth",
+        "termination_date",
+    }
+)
+# Of those, what a Direct Selling user may still set when enrolling a new distributor.
+ENROLL_FIELDS = frozenset({"sponsor_id", "code", "company_id", "partner_id", "state"})
 
 
 class DsDistributor(models.Model):
@@ -74,7 +95,10 @@ class DsDistributor(models.Model):
         readonly=True, copy=False, index=True, help="Level in the genealogy, root = 0."
     )
     termination_date = fields.Date(readonly=True, copy=False)
-    upline_path = fields.Char(compute="_compute_upline_path", string="Upline")
+    # the upline is not shown to portal users (they see their sponsor's name through sponsor_id)
+    upline_path = fields.Char(
+        compute="_compute_upline_path", string="Upline", groups="base.group_user"
+    )
     frontline_count = fields.Integer(compute="_compute_frontline_count")
     downline_count = fields.Integer(compute="_compute_downline_count")
     customer_count = fields.Integer(compute="_compute_customer_count")
@@ -148,6 +172,18 @@ class DsDistributor(models.Model):
                     "lz4 compression not available for ds_distributor.parent_path"
                 )
         return res
+
+    def init(self):
+        super().init()
+        genealogy_guard.install(self.env.cr)
+
+    @api.model
+    def _ds_genealogy_lock(self, company_ids=None):
+        """Take the genealogy lock of ``company_ids`` (default: the records' companies, else the
+        current company) before any change of sponsors or paths: see genealogy_guard.py."""
+        if company_ids is None:
+            company_ids = self.mapped("company_id").ids or self.env.company.ids
+        genealogy_guard.lock(self.env.cr, company_ids)
 
     @api.model
     def _default_code(self):
@@ -268,7 +304,18 @@ class DsDistributor(models.Model):
         ids = list(ids)
         if not ids:
             return
-        self.flush_model(["sponsor_id"])
+        self.flush_model(["sponsor_id", "company_id"])
+        self._ds_genealogy_lock(
+            [
+                r[0]
+                for r in self.env.execute_query(
+                    SQL(
+                        "SELECT DISTINCT company_id FROM ds_distributor WHERE id = ANY(%s)",
+                        ids,
+                    )
+                )
+            ]
+        )
         if len(ids) >= 1000:
             # fresh statistics after bulk inserts, or the planner scans the table at every recursion step
             self.env.cr.execute(SQL("ANALYZE ds_distributor"))
@@ -333,7 +380,15 @@ class DsDistributor(models.Model):
         if not self:
             return
         self.flush_model()
+        self._ds_genealogy_lock()
         new_sponsor = new_sponsor.sudo()
+        if new_sponsor and new_sponsor.company_id not in self.company_id:
+            raise ValidationError(
+                _(
+                    "The new sponsor %(sponsor)s belongs to another company.",
+                    sponsor=new_sponsor.display_name,
+                )
+            )
         new_prefix = new_sponsor.parent_path or "" if new_sponsor else ""
         if new_sponsor:
             loops = self.filtered(
@@ -361,12 +416,13 @@ class DsDistributor(models.Model):
             if not old_path:
                 continue
             self._ds_rewrite_subtree(old_path, f"{new_prefix}{rec.id}/")
-        self.invalidate_model(["sponsor_id", "frontline_ids", "parent_path", "depth"])
+        self._ds_genealogy_moved()
 
     def _ds_rollup_frontline(self, target):
         """Attach the whole frontline of ``self`` (one record) to ``target`` with two statements."""
         self.ensure_one()
         self.flush_model()
+        self._ds_genealogy_lock()
         target = target.sudo()
         if target and (target.parent_path or "").startswith(self.parent_path):
             raise ValidationError(
@@ -385,7 +441,13 @@ class DsDistributor(models.Model):
             target.parent_path or "" if target else "",
             exclude_id=self.id,
         )
+        self._ds_genealogy_moved()
+
+    def _ds_genealogy_moved(self):
+        """After a move: drop the cached paths, and the cached record rules of every server process
+        (the portal rules hold the leader's path prefix), so a moved leader keeps reading their team."""
         self.invalidate_model(["sponsor_id", "frontline_ids", "parent_path", "depth"])
+        self.env.registry.clear_cache()
 
     @api.model
     def _ds_create_sql(self, vals_list, update_paths=True):
@@ -401,6 +463,10 @@ class DsDistributor(models.Model):
             return self.browse()
         self.check_access("create")
         self.env["res.partner"].check_access("create")
+        self._ds_check_enroll_vals(vals_list)
+        self._ds_genealogy_lock(
+            {v.get("company_id") or self.env.company.id for v in vals_list}
+        )
         n = len(vals_list)
         partner_ids = [
             r[0]
@@ -521,9 +587,15 @@ class DsDistributor(models.Model):
 
     # ------------------------------------------------------------------ public API
     def get_downline(self, depth=None):
-        """All distributors below ``self`` (excluding self), optionally limited to ``depth`` levels."""
+        """All distributors below ``self`` (excluding self), optionally limited to ``depth`` levels.
+
+        The caller must be allowed to read ``self`` (a portal user: their own record or their
+        subtree), so nobody lists the downline of a record they cannot see."""
         if not self:
             return self.browse()
+        self.check_access("read")
+        if depth is not None:
+            depth = self._ds_int_arg(depth, "depth")
         self.flush_model(["parent_path", "depth"])
         conds = []
         for rec in self:
@@ -553,6 +625,9 @@ class DsDistributor(models.Model):
         distributors included, as in ``get_downline``.
         """
         self.ensure_one()
+        self.check_access("read")
+        limit = self._ds_int_arg(limit, "limit", maximum=1000)
+        offset = self._ds_int_arg(offset, "offset")
         self.flush_model(["sponsor_id", "code"])
         want = offset + limit
         ids, parents = [], [self.id]
@@ -576,20 +651,68 @@ class DsDistributor(models.Model):
         return self.browse(ids[offset:want])
 
     def get_upline(self):
-        """The sponsors chain of a distributor, nearest first (direct sponsor ... root)."""
+        """The sponsors chain of a distributor, nearest first (direct sponsor ... root).
+
+        Internal users get the whole chain. Anybody else (a portal distributor) gets only the
+        part they may read, which is none of it: a distributor sees their sponsor's name on their
+        own record (``sponsor_id``), never the rest of their upline."""
         self.ensure_one()
+        self.check_access("read")
         if not self.parent_path:
             return self.browse()
         ids = [int(x) for x in self.parent_path.rstrip("/").split("/")[:-1]]
-        return self.browse(list(reversed(ids)))
+        upline = self.browse(list(reversed(ids)))
+        if self.env.su or self.env.user._is_internal():
+            return upline
+        return upline._filtered_access("read")
+
+    @api.model
+    def _ds_int_arg(self, value, name, maximum=None):
+        """``value`` as a non-negative integer (at most ``maximum``), or a UserError naming it."""
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise UserError(
+                _("%(name)s must be a whole number of at least 0.", name=name)
+            )
+        if maximum is not None and value > maximum:
+            raise UserError(
+                _("%(name)s may be at most %(max)s.", name=name, max=maximum)
+            )
+        return value
+
+    def _ds_is_manager(self):
+        return self.env.su or self.env.user.has_group(
+            "crm_direct_selling.group_ds_manager"
+        )
 
     def _ds_check_manager(self):
-        if not self.env.su and not self.env.user.has_group(
-            "crm_direct_selling.group_ds_manager"
-        ):
+        if not self._ds_is_manager():
             raise AccessError(
                 _("Only Direct Selling managers can change the genealogy.")
             )
+
+    @api.model
+    def _ds_check_enroll_vals(self, vals_list):
+        """A Direct Selling user enrols distributors (with a sponsor); ranks, paths and any other
+        state than active are set by managers only."""
+        if self._ds_is_manager():
+            return
+        for vals in vals_list:
+            refused = sorted(
+                name
+                for name in MANAGED_FIELDS - ENROLL_FIELDS
+                if vals.get(name) not in (None, False)
+            )
+            if vals.get("state") not in (None, False, "active"):
+                refused.append("state")
+            if refused:
+                raise AccessError(
+                    _(
+                        "Only Direct Selling managers can set %(fields)s when creating "
+                        "distributor %(name)s.",
+                        fields=", ".join(refused),
+                        name=vals.get("name") or vals.get("code") or "",
+                    )
+                )
 
     def action_move(self, new_sponsor, with_downline=True, reason=""):
         """Move ``self`` under ``new_sponsor`` (a ds.distributor record or id; empty = make root).
@@ -598,9 +721,19 @@ class DsDistributor(models.Model):
         Closed periods keep their ds.volume snapshot (sponsor and depth), so they never change.
         """
         self._ds_check_manager()
-        if isinstance(new_sponsor, int):
+        self.check_access("write")
+        if isinstance(new_sponsor, bool) or new_sponsor is None:
+            new_sponsor = self.browse()
+        elif isinstance(new_sponsor, int):
             new_sponsor = self.browse(new_sponsor)
-        new_sponsor = new_sponsor or self.browse()
+        if new_sponsor and not new_sponsor.exists():
+            raise UserError(
+                _("The new sponsor (id %s) does not exist.", new_sponsor.id)
+            )
+        new_sponsor.check_access("read")
+        # before anything is read: waits for (or refuses, when it was committed meanwhile) any
+        # other genealogy change of the company, so the loop check below reads the real tree
+        self._ds_genealogy_lock()
         Change = self.env["ds.sponsor.change"].sudo()
         changes = []
         for rec in self:
@@ -638,7 +771,7 @@ class DsDistributor(models.Model):
                     "company_id": rec.company_id.id,
                 }
             )
-            rec.message_post(
+            rec._message_log(
                 body=_(
                     "Moved from %(old)s to %(new)s (%(mode)s). %(reason)s",
                     old=old_sponsor.display_name or _("(root)"),
@@ -660,6 +793,8 @@ class DsDistributor(models.Model):
     def action_terminate(self, reason=""):
         """Terminate ``self``: the frontline rolls up to the next active upline; audit rows are written."""
         self._ds_check_manager()
+        self.check_access("write")
+        self._ds_genealogy_lock()
         Change = self.env["ds.sponsor.change"].sudo()
         changes = []
         today = fields.Date.context_today(self)
@@ -691,8 +826,8 @@ class DsDistributor(models.Model):
                     "company_id": rec.company_id.id,
                 }
             )
-            rec.write({"state": "terminated", "termination_date": today})
-            rec.message_post(
+            rec.sudo().write({"state": "terminated", "termination_date": today})
+            rec._message_log(
                 body=_(
                     "Terminated; %(count)s frontline distributor(s) rolled up to %(target)s. %(reason)s",
                     count=len(frontline),
@@ -703,31 +838,108 @@ class DsDistributor(models.Model):
         Change.create(changes)
         return True
 
-    def action_suspend(self):
-        self.write({"state": "suspended"})
+    def action_suspend(self, reason=""):
+        """Suspend active distributors (managers): audited, reversible with action_reactivate."""
+        self._ds_set_state(
+            self.filtered(lambda d: d.state == "active"), "suspended", reason
+        )
+        return True
 
-    def action_reactivate(self):
-        self.filtered(lambda d: d.state == "suspended").write({"state": "active"})
+    def action_reactivate(self, reason=""):
+        """Reactivate suspended distributors (managers), audited."""
+        self._ds_set_state(
+            self.filtered(lambda d: d.state == "suspended"), "active", reason
+        )
+        return True
+
+    def _ds_set_state(self, records, state, reason=""):
+        """Suspension or reactivation of ``records`` by a manager, with one audit row each."""
+        self._ds_check_manager()
+        self.check_access("write")
+        if not records:
+            return
+        records.with_context(ds_change_reason=reason or None).sudo().write(
+            {"state": state}
+        )
+
+    def _ds_audit_state(self, records, old_states):
+        change_type = {"suspended": "suspension", "active": "reactivation"}
+        self.env["ds.sponsor.change"].sudo().create(
+            [
+                {
+                    "distributor_id": d.id,
+                    "old_sponsor_id": d.sponsor_id.id,
+                    "new_sponsor_id": d.sponsor_id.id,
+                    "change_type": change_type[d.state],
+                    "reason": self._ds_default_reason(),
+                    "company_id": d.company_id.id,
+                }
+                for d in records
+                if old_states.get(d.id) != d.state and d.state in change_type
+            ]
+        )
+
+    def _ds_default_reason(self):
+        return self.env.context.get("ds_change_reason") or _(
+            "Changed by %(user)s without a stated reason (form, import or API).",
+            user=self.env.user.name,
+        )
 
     # ------------------------------------------------------------------ ORM
     @api.model_create_multi
     def create(self, vals_list):
+        self._ds_check_enroll_vals(vals_list)
         for vals in vals_list:
             if vals.get("code") in (None, False, "", "/"):
                 vals["code"] = self._default_code()
             if vals.get("company_id") and not vals.get("partner_id"):
                 vals.setdefault("is_company", False)
+        # a new distributor is a genealogy change: the company's lock first (genealogy_guard.py)
+        self._ds_genealogy_lock(
+            {vals.get("company_id") or self.env.company.id for vals in vals_list}
+        )
         records = super(
             DsDistributor, self.with_context(mail_create_nolog=True)
         ).create(vals_list)
         records._ds_update_paths(records.ids)
-        # keep the partner in the distributor's company
         return records
 
     def write(self, vals):
-        if "sponsor_id" in vals and not self.env.context.get("ds_no_path_update"):
+        managed = MANAGED_FIELDS.intersection(vals)
+        if managed and not self.env.su:
+            self.check_access("write")
+            if {"parent_path", "depth"} & managed:
+                raise UserError(
+                    _(
+                        "The genealogy path and depth follow the sponsor: change the sponsor "
+                        "(Move) instead."
+                    )
+                )
+            if not self._ds_is_manager():
+                raise AccessError(
+                    _(
+                        "Only Direct Selling managers can change %(fields)s of a distributor "
+                        "(%(names)s).",
+                        fields=", ".join(
+                            self._fields[name].string for name in sorted(managed)
+                        ),
+                        names=", ".join(self[:5].mapped("display_name")),
+                    )
+                )
+            if vals.get("state") == "terminated":
+                raise UserError(
+                    _(
+                        "Terminate distributors with the Terminate action: their frontline "
+                        "rolls up to the next active upline (%s).",
+                        ", ".join(self[:5].mapped("display_name")),
+                    )
+                )
+        old_states = {d.id: d.state for d in self} if "state" in vals else {}
+        if "sponsor_id" in vals:
             new_sponsor = self.browse(vals.pop("sponsor_id") or [])
             changed = self.filtered(lambda d: d.sponsor_id != new_sponsor)
+            if changed:
+                self._ds_genealogy_lock()
             old = {d.id: d.sponsor_id.id for d in changed}
             res = super().write(vals) if vals else True
             if changed:
@@ -739,13 +951,19 @@ class DsDistributor(models.Model):
                             "old_sponsor_id": old[d.id],
                             "new_sponsor_id": new_sponsor.id,
                             "change_type": "manual",
+                            "reason": self._ds_default_reason(),
                             "company_id": d.company_id.id,
                         }
                         for d in changed
                     ]
                 )
-            return res
-        return super().write(vals)
+        else:
+            if "company_id" in vals:
+                self._ds_genealogy_lock(self.company_id.ids + [vals["company_id"]])
+            res = super().write(vals)
+        if old_states:
+            self._ds_audit_state(self, old_states)
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_downline(self):

@@ -19,6 +19,8 @@ class DsSponsorChange(models.Model):
             ("termination", "Termination"),
             ("termination_rollup", "Termination roll-up"),
             ("manual", "Manual change"),
+            ("suspension", "Suspension"),
+            ("reactivation", "Reactivation"),
         ],
         required=True,
     )

@@ -7,6 +7,7 @@ from . import (
     test_ds_genealogy,
     test_ds_import,
     test_ds_volume,
+    test_genealogy_concurrency,
     test_genealogy_tour,
     test_generator,
     test_lead_routing,

@@ -63,7 +63,8 @@ def build_partners(env, count):
             last=count,
         )
     )
-    # 10 % distributors
+    # 10 % distributors (a genealogy change: the company's genealogy lock first)
+    env["ds.distributor"]._ds_genealogy_lock([company_id])
     cr.execute(
         SQL(
             """

@@ -144,6 +144,7 @@ def build_data(args):
                 company=company.id,
             )
         )
+        env["ds.distributor"]._ds_genealogy_lock([company.id])
         cr.execute(
             SQL(
                 """
