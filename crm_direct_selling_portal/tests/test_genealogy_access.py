@@ -246,6 +246,14 @@ class TestGenealogyAccess(DsPortalCommon):
         self.assertEqual(change.change_type, "suspension")
         self.assertEqual(change.user_id, self.user_manager)
         self.assertTrue(change.reason)
+        # the audit trail is read-only, for managers too
+        for method, args in (
+            ("write", [[change.id], {"reason": "nothing happened"}]),
+            ("unlink", [[change.id]]),
+        ):
+            _result, error = self.rpc("ds.sponsor.change", method, args)
+            self.assertRefused(error)
+        self.assertTrue(change.exists())
         # a loop is refused with a clear message, the tree unchanged
         before = self.tree_state()
         _result, error = self.rpc(
