@@ -550,8 +550,6 @@ class NetworkGenerator:
             buf.write("\n")
         paths = None
         buf.seek(0)
-        # a new network is a genealogy change: the company's genealogy lock first
-        self.env["ds.distributor"]._ds_genealogy_lock([company.id])
         cr._obj.copy_expert(
             f"COPY ds_distributor ({', '.join(d_columns)}) FROM STDIN", buf
         )

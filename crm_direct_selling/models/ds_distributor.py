@@ -177,13 +177,14 @@ class DsDistributor(models.Model):
         super().init()
         genealogy_guard.install(self.env.cr)
 
-    @api.model
-    def _ds_genealogy_lock(self, company_ids=None):
-        """Take the genealogy lock of ``company_ids`` (default: the records' companies, else the
-        current company) before any change of sponsors or paths: see genealogy_guard.py."""
-        if company_ids is None:
-            company_ids = self.mapped("company_id").ids or self.env.company.ids
-        genealogy_guard.lock(self.env.cr, company_ids)
+    def _ds_genealogy_lock_rows(self, *others):
+        """Lock ``self`` and ``others`` (distributors) in id order before a genealogy change reads
+        their paths: a stale snapshot fails at once, and concurrent moves take their rows in the
+        same order (see genealogy_guard.py)."""
+        self.flush_model()
+        genealogy_guard.lock_rows(
+            self.env.cr, self.ids + [i for other in others for i in other.ids]
+        )
 
     @api.model
     def _default_code(self):
@@ -304,18 +305,7 @@ class DsDistributor(models.Model):
         ids = list(ids)
         if not ids:
             return
-        self.flush_model(["sponsor_id", "company_id"])
-        self._ds_genealogy_lock(
-            [
-                r[0]
-                for r in self.env.execute_query(
-                    SQL(
-                        "SELECT DISTINCT company_id FROM ds_distributor WHERE id = ANY(%s)",
-                        ids,
-                    )
-                )
-            ]
-        )
+        self.flush_model(["sponsor_id"])
         if len(ids) >= 1000:
             # fresh statistics after bulk inserts, or the planner scans the table at every recursion step
             self.env.cr.execute(SQL("ANALYZE ds_distributor"))
@@ -379,8 +369,7 @@ class DsDistributor(models.Model):
         """
         if not self:
             return
-        self.flush_model()
-        self._ds_genealogy_lock()
+        self._ds_genealogy_lock_rows(new_sponsor)
         new_sponsor = new_sponsor.sudo()
         if new_sponsor and new_sponsor.company_id not in self.company_id:
             raise ValidationError(
@@ -421,8 +410,7 @@ class DsDistributor(models.Model):
     def _ds_rollup_frontline(self, target):
         """Attach the whole frontline of ``self`` (one record) to ``target`` with two statements."""
         self.ensure_one()
-        self.flush_model()
-        self._ds_genealogy_lock()
+        self._ds_genealogy_lock_rows(target)
         target = target.sudo()
         if target and (target.parent_path or "").startswith(self.parent_path):
             raise ValidationError(
@@ -464,9 +452,6 @@ class DsDistributor(models.Model):
         self.check_access("create")
         self.env["res.partner"].check_access("create")
         self._ds_check_enroll_vals(vals_list)
-        self._ds_genealogy_lock(
-            {v.get("company_id") or self.env.company.id for v in vals_list}
-        )
         n = len(vals_list)
         partner_ids = [
             r[0]
@@ -731,9 +716,9 @@ class DsDistributor(models.Model):
                 _("The new sponsor (id %s) does not exist.", new_sponsor.id)
             )
         new_sponsor.check_access("read")
-        # before anything is read: waits for (or refuses, when it was committed meanwhile) any
-        # other genealogy change of the company, so the loop check below reads the real tree
-        self._ds_genealogy_lock()
+        # before the loop check reads paths: waits for (or refuses, when it was committed
+        # meanwhile) any other change of these rows, so the check reads the real tree
+        self._ds_genealogy_lock_rows(new_sponsor, self.sponsor_id)
         Change = self.env["ds.sponsor.change"].sudo()
         changes = []
         for rec in self:
@@ -794,7 +779,7 @@ class DsDistributor(models.Model):
         """Terminate ``self``: the frontline rolls up to the next active upline; audit rows are written."""
         self._ds_check_manager()
         self.check_access("write")
-        self._ds_genealogy_lock()
+        self._ds_genealogy_lock_rows()
         Change = self.env["ds.sponsor.change"].sudo()
         changes = []
         today = fields.Date.context_today(self)
@@ -894,10 +879,6 @@ class DsDistributor(models.Model):
                 vals["code"] = self._default_code()
             if vals.get("company_id") and not vals.get("partner_id"):
                 vals.setdefault("is_company", False)
-        # a new distributor is a genealogy change: the company's lock first (genealogy_guard.py)
-        self._ds_genealogy_lock(
-            {vals.get("company_id") or self.env.company.id for vals in vals_list}
-        )
         records = super(
             DsDistributor, self.with_context(mail_create_nolog=True)
         ).create(vals_list)
@@ -939,7 +920,7 @@ class DsDistributor(models.Model):
             new_sponsor = self.browse(vals.pop("sponsor_id") or [])
             changed = self.filtered(lambda d: d.sponsor_id != new_sponsor)
             if changed:
-                self._ds_genealogy_lock()
+                changed._ds_genealogy_lock_rows(new_sponsor)
             old = {d.id: d.sponsor_id.id for d in changed}
             res = super().write(vals) if vals else True
             if changed:
@@ -958,8 +939,6 @@ class DsDistributor(models.Model):
                     ]
                 )
         else:
-            if "company_id" in vals:
-                self._ds_genealogy_lock(self.company_id.ids + [vals["company_id"]])
             res = super().write(vals)
         if old_states:
             self._ds_audit_state(self, old_states)

@@ -1,82 +1,75 @@
 """The database-level guard of the genealogy (sponsor tree) of ``ds.distributor``.
 
-Every genealogy change (a distributor created, a sponsor changed, a path rewritten) must run in a
-transaction that first took the company's genealogy lock with :func:`lock`: one UPSERT of the
-company's row in ``ds_genealogy_lock``. Under PostgreSQL's REPEATABLE READ (Odoo's isolation level)
-that single write does two things at once:
+Concurrent genealogy changes are kept apart by row conflicts, which PostgreSQL's REPEATABLE READ
+(Odoo's isolation level) turns into serialization failures that Odoo retries for web requests:
 
-* it serialises genealogy changes of one company: a second transaction waits for the first;
-* it refuses to go on with a stale snapshot: when another genealogy change was committed after this
-  transaction's snapshot was taken, the UPSERT fails with a serialization failure, which Odoo
-  retries for web requests. After a successful lock, the transaction's snapshot holds every committed
-  genealogy change, so its loop check and its path rewrite read the real tree.
+* a move writes the moved distributor and its whole subtree (the path rewrite) and *touches*
+  (writes, without changing it) its new sponsor;
+* a new distributor touches its sponsor.
 
-Two triggers make the rule impossible to forget, SQL writers included:
+Two changes that could interact always write a common row: a loop needs the new sponsor Y to be
+moved into the moved subtree X meanwhile, which rewrites Y's row that the move of X touched; a
+recruit under a node of a moving subtree touches a row the move rewrites; two moves of nested
+subtrees rewrite common rows. The second of two such transactions waits for the first and then
+fails with a serialization failure (or a deadlock, when the rows were taken in opposite order),
+and its retry reads the real tree. Changes that do not interact (most moves, recruits under
+different sponsors) run side by side.
 
-* ``ds_genealogy_record`` (AFTER INSERT / UPDATE, per statement) records the distributors whose
-  sponsor, path, depth or company changed, and raises at once when the transaction does not hold the
-  lock of their company;
-* ``ds_genealogy_validate`` (a DEFERRED constraint trigger on the lock row, so at COMMIT) checks that
-  each recorded distributor's ``parent_path``/``depth`` follow its sponsor and that their children
-  follow them. With the committed tree consistent before, this makes every committed tree consistent;
-  and a consistent tree has no loop (a path is strictly longer than its sponsor's).
+The touching is done by the trigger ``ds_genealogy_record`` (AFTER INSERT / UPDATE, per
+statement) for every writer, raw SQL included: it records the distributors whose sponsor, path,
+depth or company changed and touches their sponsors. The deferred constraint trigger
+``ds_genealogy_validate`` then checks at COMMIT that each recorded distributor's ``parent_path``
+and ``depth`` follow its sponsor and that their children follow them. With the committed tree
+consistent before, every committed tree is consistent, and a consistent tree has no loop (a
+path is strictly longer than its sponsor's). Moves also lock the rows they read, in id order
+(:func:`lock_rows`), before their loop check: a stale snapshot fails at once, and two moves
+take their rows in the same order.
 """
 
 from odoo.tools import SQL
 
 GUARD_DDL = """
-CREATE TABLE IF NOT EXISTS ds_genealogy_lock (
-    company_id integer PRIMARY KEY,
-    version bigint NOT NULL DEFAULT 1,
-    locked_xid bigint,
-    changed_at timestamp without time zone
-);
+DROP TABLE IF EXISTS ds_genealogy_lock;
 CREATE UNLOGGED TABLE IF NOT EXISTS ds_genealogy_check (
     xid bigint NOT NULL,
-    distributor_id integer NOT NULL,
-    company_id integer
+    distributor_id integer NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ds_genealogy_check_xid_idx ON ds_genealogy_check (xid);
+CREATE UNLOGGED TABLE IF NOT EXISTS ds_genealogy_tx (xid bigint PRIMARY KEY);
 
 CREATE OR REPLACE FUNCTION ds_genealogy_record() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-    unlocked integer;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        WITH ins AS (
-            INSERT INTO ds_genealogy_check (xid, distributor_id, company_id)
-            SELECT txid_current(), n.id, n.company_id FROM ds_new n
-            RETURNING company_id
-        )
-        SELECT i.company_id INTO unlocked
-          FROM (SELECT DISTINCT company_id FROM ins) i
-     LEFT JOIN ds_genealogy_lock l ON l.company_id = i.company_id AND l.locked_xid = txid_current()
-         WHERE l.company_id IS NULL
-         LIMIT 1;
+        INSERT INTO ds_genealogy_check (xid, distributor_id)
+        SELECT txid_current(), n.id FROM ds_new n;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        -- touch the sponsors written by no other row of the statement
+        UPDATE ds_distributor d SET parent_path = d.parent_path
+         WHERE d.id IN (SELECT n.sponsor_id FROM ds_new n)
+           AND NOT EXISTS (SELECT 1 FROM ds_new x WHERE x.id = d.id);
     ELSE
-        WITH ins AS (
-            INSERT INTO ds_genealogy_check (xid, distributor_id, company_id)
-            SELECT txid_current(), n.id, n.company_id
-              FROM ds_new n JOIN ds_old o ON o.id = n.id
-             WHERE n.sponsor_id IS DISTINCT FROM o.sponsor_id
-                OR n.parent_path IS DISTINCT FROM o.parent_path
-                OR n.depth IS DISTINCT FROM o.depth
-                OR n.company_id IS DISTINCT FROM o.company_id
-            RETURNING company_id
-        )
-        SELECT i.company_id INTO unlocked
-          FROM (SELECT DISTINCT company_id FROM ins) i
-     LEFT JOIN ds_genealogy_lock l ON l.company_id = i.company_id AND l.locked_xid = txid_current()
-         WHERE l.company_id IS NULL
-         LIMIT 1;
+        INSERT INTO ds_genealogy_check (xid, distributor_id)
+        SELECT txid_current(), n.id
+          FROM ds_new n JOIN ds_old o ON o.id = n.id
+         WHERE n.sponsor_id IS DISTINCT FROM o.sponsor_id
+            OR n.parent_path IS DISTINCT FROM o.parent_path
+            OR n.depth IS DISTINCT FROM o.depth
+            OR n.company_id IS DISTINCT FROM o.company_id;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        UPDATE ds_distributor d SET parent_path = d.parent_path
+         WHERE d.id IN (SELECT n.sponsor_id
+                          FROM ds_new n JOIN ds_old o ON o.id = n.id
+                         WHERE n.sponsor_id IS DISTINCT FROM o.sponsor_id
+                            OR n.parent_path IS DISTINCT FROM o.parent_path
+                            OR n.depth IS DISTINCT FROM o.depth
+                            OR n.company_id IS DISTINCT FROM o.company_id)
+           AND NOT EXISTS (SELECT 1 FROM ds_new x WHERE x.id = d.id);
     END IF;
-    IF unlocked IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            MESSAGE = 'Genealogy guard: the genealogy of company ' || unlocked
-                      || ' was changed without its genealogy lock; the change is refused.',
-            ERRCODE = 'check_violation',
-                  HINT = 'Call ds.distributor._ds_genealogy_lock() before changing sponsors or paths.';
-    END IF;
+    INSERT INTO ds_genealogy_tx (xid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $fn$;
@@ -85,11 +78,8 @@ CREATE OR REPLACE FUNCTION ds_genealogy_validate() RETURNS trigger LANGUAGE plpg
 DECLARE
     bad integer;
 BEGIN
-    IF NEW.locked_xid IS DISTINCT FROM txid_current() THEN
-        RETURN NULL;
-    END IF;
     SELECT d.id INTO bad
-      FROM (SELECT DISTINCT distributor_id FROM ds_genealogy_check WHERE xid = txid_current()) c
+      FROM (SELECT DISTINCT distributor_id FROM ds_genealogy_check WHERE xid = NEW.xid) c
       JOIN ds_distributor d ON d.id = c.distributor_id
  LEFT JOIN ds_distributor s ON s.id = d.sponsor_id
      WHERE d.parent_path IS DISTINCT FROM COALESCE(s.parent_path, '') || d.id || '/'
@@ -97,13 +87,14 @@ BEGIN
      LIMIT 1;
     IF bad IS NULL THEN
         SELECT ch.id INTO bad
-          FROM (SELECT DISTINCT distributor_id FROM ds_genealogy_check WHERE xid = txid_current()) c
+          FROM (SELECT DISTINCT distributor_id FROM ds_genealogy_check WHERE xid = NEW.xid) c
           JOIN ds_distributor d ON d.id = c.distributor_id
           JOIN ds_distributor ch ON ch.sponsor_id = d.id
          WHERE ch.parent_path IS DISTINCT FROM d.parent_path || ch.id || '/'
          LIMIT 1;
     END IF;
-    DELETE FROM ds_genealogy_check WHERE xid = txid_current();
+    DELETE FROM ds_genealogy_check WHERE xid = NEW.xid;
+    DELETE FROM ds_genealogy_tx WHERE xid = NEW.xid;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION USING
             MESSAGE = 'Genealogy guard: distributor ' || bad || ' would be committed with a parent'
@@ -123,32 +114,29 @@ DROP TRIGGER IF EXISTS ds_genealogy_record_update ON ds_distributor;
 CREATE TRIGGER ds_genealogy_record_update AFTER UPDATE ON ds_distributor
     REFERENCING OLD TABLE AS ds_old NEW TABLE AS ds_new
     FOR EACH STATEMENT EXECUTE FUNCTION ds_genealogy_record();
-DROP TRIGGER IF EXISTS ds_genealogy_validate ON ds_genealogy_lock;
-CREATE CONSTRAINT TRIGGER ds_genealogy_validate AFTER INSERT OR UPDATE ON ds_genealogy_lock
+DROP TRIGGER IF EXISTS ds_genealogy_validate ON ds_genealogy_tx;
+CREATE CONSTRAINT TRIGGER ds_genealogy_validate AFTER INSERT ON ds_genealogy_tx
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ds_genealogy_validate();
 """
 
 
 def install(cr):
-    """Create (or refresh) the lock table, the check table and the guard triggers."""
+    """Create (or refresh) the guard's tables and triggers."""
     cr.execute(SQL(GUARD_DDL))
 
 
-def lock(cr, company_ids):
-    """Take the genealogy lock of ``company_ids`` for the current transaction (see module doc).
+def lock_rows(cr, ids):
+    """Lock the distributors ``ids`` for this transaction, in id order (see module doc).
 
-    Waits while another transaction holds it; raises a serialization failure (which Odoo retries
-    for web requests) when another genealogy change was committed since this transaction began.
+    Waits while another transaction writes them; raises a serialization failure (which Odoo
+    retries for web requests) when one of them was changed since this transaction began.
     """
-    for company_id in sorted({cid for cid in company_ids if cid}):
+    ids = sorted({i for i in ids if i})
+    if ids:
         cr.execute(
             SQL(
-                """INSERT INTO ds_genealogy_lock AS l (company_id, locked_xid, changed_at)
-                   VALUES (%s, txid_current(), now() at time zone 'UTC')
-                   ON CONFLICT (company_id) DO UPDATE
-                      SET version = l.version + 1, locked_xid = EXCLUDED.locked_xid,
-                          changed_at = EXCLUDED.changed_at""",
-                company_id,
+                "SELECT id FROM ds_distributor WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                ids,
             )
         )

@@ -5,9 +5,10 @@ database connections (``odoo.sql_db.db_connect``), one per thread, make the tran
 with a barrier and check the COMMITTED state from a third connection. Everything they create is
 committed and removed again at the end.
 
-Each worker behaves as Odoo's web layer does: a serialization failure (the genealogy lock found a
-change committed after the transaction began) rolls back and retries the whole call, up to five
-times; a loop refused by the loop check is a ValidationError and is not retried.
+Each worker behaves as Odoo's web layer does: a serialization failure or a deadlock (the change
+conflicts with another one committed after the transaction began) rolls back and retries the
+whole call, up to five times; a loop refused by the loop check is a ValidationError and is not
+retried.
 """
 
 import random
@@ -51,7 +52,6 @@ class TestGenealogyConcurrency(TransactionCase):
     @classmethod
     def _cleanup(cls, prefix):
         def clean(env):
-            env["ds.distributor"]._ds_genealogy_lock()
             env.cr.execute(
                 "SELECT id, partner_id FROM ds_distributor WHERE code LIKE %s",
                 [prefix + "%"],
@@ -126,9 +126,12 @@ class TestGenealogyConcurrency(TransactionCase):
                         cr.rollback()
                         outcomes[index] = "refused"
                         return
-                    except psycopg2.errors.SerializationFailure:
+                    except (
+                        psycopg2.errors.SerializationFailure,
+                        psycopg2.errors.DeadlockDetected,
+                    ) as exc:
                         cr.rollback()
-                        outcomes[index] = "serialization failure"
+                        outcomes[index] = type(exc).__name__
                     except Exception as exc:  # noqa: BLE001 - reported to the test
                         cr.rollback()
                         outcomes[index] = f"{type(exc).__name__}: {exc}"
@@ -292,35 +295,50 @@ class TestGenealogyConcurrency(TransactionCase):
         self.assertEqual(self._committed_moves(ids.values()), outcomes.count("ok"))
 
     # ------------------------------------------------------------------ database guard
-    def test_guard_refuses_unlocked_sql(self):
-        """Raw SQL that changes a sponsor without the company's genealogy lock is refused."""
-        ids = self._tree([("R", None), ("X", "R"), ("Y", "R")])
+    def test_raw_sql_move_against_recruit(self):
+        """A move written in raw SQL (sponsor and paths, as an integration script would) and a
+        recruit created under the moving subtree at the same moment: the database guard's
+        touches make them conflict, so the tree stays exact."""
+        ids = self._tree([("R", None), ("X", "R"), ("Y", "R"), ("C", "X")])
 
-        def raw(env):
+        def raw_move(env):
             env.cr.execute(
                 "UPDATE ds_distributor SET sponsor_id = %s WHERE id = %s",
                 [ids["Y"], ids["X"]],
             )
+            prefix = f"{ids['R']}/{ids['X']}/"
+            env.cr.execute(
+                """UPDATE ds_distributor
+                      SET parent_path = %s || substr(parent_path, %s), depth = depth + 1
+                    WHERE parent_path LIKE %s""",
+                [f"{ids['R']}/{ids['Y']}/{ids['X']}/", len(prefix) + 1, prefix + "%"],
+            )
 
-        with self.assertRaises(psycopg2.errors.CheckViolation) as caught:
-            self._run(raw)
-        self.assertIn("genealogy lock", str(caught.exception))
+        def recruit(env):
+            env["ds.distributor"].create(
+                {
+                    "name": f"{self.prefix}NEW",
+                    "code": f"{self.prefix}NEW",
+                    "sponsor_id": ids["C"],
+                }
+            )
+
+        outcomes = self._in_threads([raw_move, recruit])
+        self.assertEqual(outcomes, ["ok", "ok"])
         self._assert_consistent()
 
     def test_guard_refuses_stale_path_at_commit(self):
-        """With the lock but a path left stale (or a loop), the COMMIT itself is refused and
+        """Raw SQL that leaves a path stale (or makes a loop): the COMMIT itself is refused and
         nothing is saved."""
         ids = self._tree([("R", None), ("X", "R"), ("Y", "R"), ("X1", "X")])
 
         def stale(env):
-            env["ds.distributor"]._ds_genealogy_lock()
             env.cr.execute(
                 "UPDATE ds_distributor SET sponsor_id = %s WHERE id = %s",
                 [ids["Y"], ids["X"]],
             )
 
         def loop(env):
-            env["ds.distributor"]._ds_genealogy_lock()
             env.cr.execute(
                 "UPDATE ds_distributor SET sponsor_id = %s WHERE id = %s",
                 [ids["X1"], ids["X"]],

@@ -63,8 +63,7 @@ def build_partners(env, count):
             last=count,
         )
     )
-    # 10 % distributors (a genealogy change: the company's genealogy lock first)
-    env["ds.distributor"]._ds_genealogy_lock([company_id])
+    # 10 % distributors
     cr.execute(
         SQL(
             """

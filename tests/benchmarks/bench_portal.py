@@ -144,7 +144,6 @@ def build_data(args):
                 company=company.id,
             )
         )
-        env["ds.distributor"]._ds_genealogy_lock([company.id])
         cr.execute(
             SQL(
                 """
