@@ -50,7 +50,8 @@ class DsVolume(models.Model):
         aggregator="max",
         help="Frontline legs qualifying for the next rank (the rank right above the paid-as rank; "
         "at the top rank, the paid-as rank): legs containing at least one distributor whose paid-as rank "
-        "is at least that rank's leg rank (legs with group volume when it has no leg rank).",
+        "is at least that rank's leg rank (legs with group volume when it has no leg rank). "
+        "A terminated frontline member is never a qualified leg.",
     )
     is_active = fields.Boolean(
         string="Active", help="PV reached the company's active minimum PV."
@@ -137,6 +138,7 @@ class DsVolume(models.Model):
         PV >= min PV, PV + sum over frontline legs of min(leg GV, leg cap) >= min GV (no cap: leg GV;
         no frontline: PV alone), and at least min qualified legs frontline legs qualify (leg rank:
         the leg's subtree holds a paid-as rank >= leg rank; no leg rank: the leg has GV > 0).
+        A requirement of 0 is none, even for a negative volume (refunds).
         Terminated distributors: their volume of the period stays in their upline's GV (capped
         like a leg's), but they have no rank and never qualify a leg. Suspended distributors: the
         rank they qualify for is computed (and counts for their upline's legs) but is never a
@@ -497,14 +499,25 @@ class DsVolume(models.Model):
             + f") AS {name}"
             for leg_ord, name in conds.items()
         ]
+
+        def rules(min_pv, min_gv, min_legs, leg_ord, cap):
+            """The rank's requirements; a requirement of 0 is none (even for a negative PV
+            or GV, after refunds). Capped GV = own PV + the capped legs (no frontline: no
+            leg, own PV alone)."""
+            parts = []
+            if min_pv > 0:
+                parts.append(f"p.pvc >= {lit(min_pv)}")
+            if min_gv > 0:
+                parts.append(f"p.pvc + COALESCE(a.{caps[cap]}, 0) >= {lit(min_gv)}")
+            if min_legs > 0:
+                parts.append(f"COALESCE(a.{conds[leg_ord]}, 0) >= {int(min_legs)}")
+            return " AND ".join(parts) or "TRUE"
+
         if ranks:
-            # capped GV = own PV + the capped legs (no frontline: no leg, own PV alone);
             # a terminated distributor has no rank
             best = "CASE WHEN p.state = 'terminated' THEN -1 {} ELSE -1 END".format(
                 " ".join(
-                    f"WHEN p.pvc >= {lit(min_pv)}"
-                    f" AND p.pvc + COALESCE(a.{caps[cap]}, 0) >= {lit(min_gv)}"
-                    f" AND COALESCE(a.{conds[leg_ord]}, 0) >= {int(min_legs)} THEN {int(ord_)}"
+                    f"WHEN {rules(min_pv, min_gv, min_legs, leg_ord, cap)} THEN {int(ord_)}"
                     for ord_, min_pv, min_gv, min_legs, leg_ord, cap in reversed(ranks)
                 )
             )

@@ -110,9 +110,9 @@ class TestRankRulesVolume(DsNetworkCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRankRulesSuspended(BonusCommon):
+class TestRankRulesBonus(BonusCommon):
     """Suspended distributors earn nothing while suspended; their rank history is not
-    consumed. Ladder of bonus_common.py: Bronze PV 100 (1 level), Silver PV 200, Gold PV 300.
+    consumed; fast start, negative BV and clawbacks as the readme states. Ladder of bonus_common.py: Bronze PV 100 (1 level), Silver PV 200, Gold PV 300.
 
     Network: U (root) <- S; customer Z referred by S."""
 
@@ -229,3 +229,117 @@ class TestRankRulesSuspended(BonusCommon):
         jan.action_post()
         feb = self._computed(self.feb)
         self.assertFalse(feb.line_ids, "no carry forward to a terminated distributor")
+
+    def test_fast_start_counts_invoices_before_enrolment(self):
+        """The window is "invoiced before enrolment + N days", with no lower bound."""
+        plan = self._plan(
+            name="Fast start",
+            retail_mode="none",
+            fast_start_rate=20.0,
+            fast_start_days=30,
+            payout_cap_pct=0.0,
+            min_payout=0.0,
+            rank_bonus_ids=False,
+            matching_generation_ids=False,
+            level_ids=False,
+        )
+        r = self._distributor("R", self.u, enrolled=date(2026, 1, 15))
+        self._invoice(r.partner_id, 100, date(2026, 1, 12))  # before the enrolment date
+        self._invoice(r.partner_id, 50, date(2026, 1, 20))
+        run = self._run(self.jan, plan)
+        run.action_compute()
+        # 20 % of 100 + 50 to the sponsor U (active: PV 100)
+        self.assertEqual(
+            self._line_tuples(run),
+            [("U", "fast_start", "R", 1, 150.0, 20.0, 30.0, False)],
+        )
+
+    def test_negative_bv_nets_and_carries_forward(self):
+        """A refund beyond the month's purchases: negative PV/GV, negative unilevel lines,
+        the earner's negative total carried forward and recovered from later earnings."""
+        plan = self._levels_plan("Levels", [10.0])
+        mar = self.env["ds.period"].create(
+            {
+                "name": "2026-03",
+                "date_from": date(2026, 3, 1),
+                "date_to": date(2026, 3, 31),
+                "company_id": self.company.id,
+            }
+        )
+        s_jan = self.env["account.move"].search(
+            [
+                ("partner_id", "=", self.s.partner_id.id),
+                ("move_type", "=", "out_invoice"),
+            ]
+        )
+        self.jan.action_close()
+        # February: S refunds 200 of January (no posted run paid it: an ordinary deduction
+        # of February) and buys nothing; U buys 100
+        self._refund(s_jan, 200, date(2026, 2, 5))
+        self._invoice(self.u.partner_id, 100, date(2026, 2, 10))
+        feb = self._run(self.feb, plan)
+        feb.action_compute()
+        vol_s = self.env["ds.volume"].search(
+            [("distributor_id", "=", self.s.id), ("period_id", "=", self.feb.id)]
+        )
+        vol_u = self.env["ds.volume"].search(
+            [("distributor_id", "=", self.u.id), ("period_id", "=", self.feb.id)]
+        )
+        self.assertEqual((vol_s.pv, vol_s.bv, vol_s.gv), (-200, -200, -200))
+        self.assertFalse(vol_s.is_active)
+        self.assertEqual(vol_u.gv, -100, "100 own - 200 of the leg")
+        # U (Bronze, 1 level): 10 % of -200 = -20.00, total <= 0: carried forward
+        self.assertEqual(
+            self._line_tuples(feb),
+            [("U", "unilevel", "S", 1, -200.0, 10.0, -20.0, True)],
+        )
+        self.feb.action_close()
+        feb.action_approve()
+        feb.action_post()
+        self.assertFalse(feb.move_ids)
+        # March: S buys 300 -> U earns 30.00, less the -20.00 carried: 10.00 paid
+        self._invoice(self.u.partner_id, 100, date(2026, 3, 10))
+        self._invoice(self.s.partner_id, 300, date(2026, 3, 10))
+        run = self._run(mar, plan)
+        run.action_compute()
+        self.assertEqual(
+            self._line_tuples(run),
+            [
+                ("U", "carry_forward", "", 0, -20.0, 100.0, -20.0, False),
+                ("U", "unilevel", "S", 1, 300.0, 10.0, 30.0, False),
+            ],
+        )
+        self.assertAlmostEqual(run.total_amount, 10.0)
+
+    def test_clawback_reaches_unilevel_not_rank_advancement(self):
+        """January paid S a Silver advancement and U 10 % of S's 250 BV; S's 200-BV invoice
+        is refunded in February: U gives back 25.00 x 200 / 250 = 20.00; S's rank
+        advancement and retail (on customer Z's BV) are not reached."""
+        s_jan = self.env["account.move"].search(
+            [
+                ("partner_id", "=", self.s.partner_id.id),
+                ("move_type", "=", "out_invoice"),
+            ]
+        )
+        self.jan.action_close()
+        jan = self._computed(self.jan)
+        self.assertEqual(
+            self._line_tuples(jan),
+            [
+                ("S", "rank_advancement", "S", 0, 10.0, 100.0, 10.0, False),
+                ("S", "retail", "S", 0, 50.0, 10.0, 5.0, False),
+                ("U", "unilevel", "S", 1, 250.0, 10.0, 25.0, False),
+            ],
+        )
+        jan.action_approve()
+        jan.action_post()
+        self._refund(s_jan, 200, date(2026, 2, 5))
+        self._invoice(self.u.partner_id, 300, date(2026, 2, 10))  # U: Gold, +25.00
+        feb = self._computed(self.feb)
+        self.assertEqual(
+            self._line_tuples(feb),
+            [
+                ("U", "adjustment", "S", 1, -200.0, 10.0, -20.0, False),
+                ("U", "rank_advancement", "U", 0, 25.0, 100.0, 25.0, False),
+            ],
+        )
