@@ -2,10 +2,11 @@
 with numbers worked by hand: capped GV over real legs only, terminated distributors are
 never legs, suspended distributors earn nothing and keep their rank history."""
 
+import json
 from datetime import date
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .bonus_common import BonusCommon
 from .common import DsNetworkCommon
@@ -343,3 +344,81 @@ class TestRankRulesBonus(BonusCommon):
                 ("U", "rank_advancement", "U", 0, 25.0, 100.0, 25.0, False),
             ],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestRankRulesHttp(BonusCommon, HttpCase):
+    """The suspended rule through the doors a manager uses: the buttons over JSON-RPC."""
+
+    def _rpc(self, path, params):
+        response = self.url_open(
+            path,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        body = response.json()
+        self.assertNotIn("error", body, body.get("error"))
+        return body["result"]
+
+    def _button(self, model, method, ids):
+        return self._rpc(
+            "/web/dataset/call_button",
+            {"model": model, "method": method, "args": [ids], "kwargs": {}},
+        )
+
+    def test_suspend_close_compute_by_buttons(self):
+        self.env.ref("base.user_admin").write(
+            {
+                "company_ids": [Command.link(self.company.id)],
+                "company_id": self.company.id,
+                "groups_id": [
+                    Command.link(
+                        self.env.ref("crm_direct_selling.group_ds_manager").id
+                    ),
+                    Command.link(self.env.ref("account.group_account_manager").id),
+                ],
+            }
+        )
+        u = self._distributor("U")
+        s = self._distributor("S", u)
+        self._invoice(u.partner_id, 100, date(2026, 1, 10))  # U: Bronze
+        self._invoice(s.partner_id, 200, date(2026, 1, 10))  # S: Silver
+        plan = self._plan(
+            name="Buttons",
+            retail_mode="none",
+            fast_start_rate=0.0,
+            payout_cap_pct=0.0,
+            min_payout=0.0,
+            matching_generation_ids=False,
+            level_ids=[Command.create({"level": 1, "rate": 10.0})],
+        )
+        self.authenticate("admin", "admin")
+        self._button("ds.distributor", "action_suspend", [s.id])
+        self._button("ds.period", "action_close", [self.jan.id])
+        self.assertFalse(s.highest_rank_id, "the close does not consume S's Silver")
+        run_id = self._rpc(
+            "/web/dataset/call_kw/ds.bonus.run/create",
+            {
+                "model": "ds.bonus.run",
+                "method": "create",
+                "args": [
+                    {
+                        "period_id": self.jan.id,
+                        "plan_id": plan.id,
+                        "date": "2026-01-31",
+                    }
+                ],
+                "kwargs": {},
+            },
+        )
+        self._button("ds.bonus.run", "action_compute", [run_id])
+        run = self.env["ds.bonus.run"].browse(run_id)
+        # S (suspended) earns no Silver advancement; U earns 10 % of S's 200
+        self.assertEqual(
+            self._line_tuples(run),
+            [("U", "unilevel", "S", 1, 200.0, 10.0, 20.0, False)],
+        )
+        self._button("ds.distributor", "action_reactivate", [s.id])
+        self._invoice(s.partner_id, 200, date(2026, 2, 10))
+        self._button("ds.period", "action_close", [self.feb.id])
+        self.assertEqual(s.highest_rank_id, self.silver)
