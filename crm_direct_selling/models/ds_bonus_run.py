@@ -612,13 +612,18 @@ class DsBonusRun(models.Model):
                 "ds_bt_uni_line, ds_bt_uni, ds_bt_cap, ds_bt_earner, ds_bt_earner_type"
             )
         )
-        # 1. the period's volumes with the genealogy snapshot
+        # 1. the period's volumes with the genealogy snapshot. Eligibility (active, good
+        #    standing) is the status snapshot of the volumes (when they were computed; for a
+        #    closed period, at its close; rows of older versions: the current status); a
+        #    distributor who is not active now has their payout held (step 11).
         cr.execute(
             SQL(
                 """CREATE TEMP TABLE ds_bt_vol ON COMMIT DROP AS
                SELECT v.distributor_id, v.sponsor_id, COALESCE(v.bv, 0)::numeric AS bv,
-                      (COALESCE(v.is_active, FALSE) AND d.state = 'active') AS active,
-                      d.state = 'active' AS good_standing,
+                      (COALESCE(v.is_active, FALSE)
+                       AND COALESCE(v.distributor_state, d.state) = 'active') AS active,
+                      COALESCE(v.distributor_state, d.state) = 'active' AS good_standing,
+                      d.state <> 'active' AS held,
                       COALESCE(r.paid_levels, 0) AS paid_levels,
                       COALESCE(r.sequence, -1) AS rank_seq,
                       v.paid_rank_id, COALESCE(v.new_rank, FALSE) AS new_rank,
@@ -737,7 +742,7 @@ class DsBonusRun(models.Model):
                                AND NOT EXISTS (SELECT 1 FROM ds_distributor b
                                                WHERE b.partner_id = m.commercial_partner_id)
                              GROUP BY 1) r
-                       JOIN ds_distributor d ON d.id = r.did AND d.state = 'active'
+                       JOIN ds_bt_vol g ON g.distributor_id = r.did AND g.good_standing
                        WHERE r.base <> 0""",
                         rate=rate,
                         base=base_expr,
@@ -873,14 +878,17 @@ class DsBonusRun(models.Model):
                 )
             )
         self._set_progress(65.0, progress)
-        # 8. carry forward from the previous posted run of the plan
+        # 8. carry forward from the previous posted run of the plan (a terminated
+        #    distributor's balance is forfeited)
         if prev:
             cr.execute(
                 SQL(
                     """INSERT INTO ds_bt_line (earner_id, bonus_type, source_id, level, base, rate, raw)
                    SELECT l.distributor_id, 'carry_forward', NULL, 0, SUM(l.amount),
                           100, SUM(l.amount)
-                   FROM ds_bonus_line l WHERE l.run_id = %s AND l.carried_forward
+                   FROM ds_bonus_line l
+                   JOIN ds_distributor d ON d.id = l.distributor_id AND d.state <> 'terminated'
+                   WHERE l.run_id = %s AND l.carried_forward
                    GROUP BY l.distributor_id HAVING SUM(l.amount) <> 0""",
                     prev.id,
                 )
@@ -992,14 +1000,20 @@ class DsBonusRun(models.Model):
                 digits=digits,
             )
         # 11. per earner and type, then per earner: the total decides the minimum payout
-        #     (earners whose total is below it, or not positive, are carried forward)
+        #     (earners whose total is below it, or not positive, are carried forward), and so
+        #     does the status: a distributor suspended or terminated now is not paid (held:
+        #     carried forward; a terminated one's balance is forfeited by the next run). An
+        #     earner without a volume row in the period was terminated before it.
         cr.execute(
             SQL(
                 """CREATE TEMP TABLE ds_bt_earner_type ON COMMIT DROP AS %(earner_types)s;
                CREATE TEMP TABLE ds_bt_earner ON COMMIT DROP AS
-               SELECT earner_id, SUM(amount) AS total,
-                      (SUM(amount) < %(min)s OR SUM(amount) <= 0) AS carried
-               FROM ds_bt_earner_type GROUP BY earner_id;
+               SELECT t.earner_id, SUM(t.amount) AS total,
+                      (SUM(t.amount) < %(min)s OR SUM(t.amount) <= 0
+                       OR BOOL_OR(v.held IS NOT FALSE)) AS carried
+               FROM ds_bt_earner_type t
+               LEFT JOIN ds_bt_vol v ON v.distributor_id = t.earner_id
+               GROUP BY t.earner_id;
                ANALYZE ds_bt_earner""",
                 earner_types=earner_types,
                 min=plan.min_payout,

@@ -169,7 +169,10 @@ class DsPeriod(models.Model):
         return True
 
     def _ds_update_distributor_ranks(self):
-        """After closing: the distributors' rank is the paid-as rank of this period; highest rank kept."""
+        """After closing: the distributors' rank is the paid-as rank of this period; the highest
+        rank is raised only by a new rank (``ds.volume.new_rank``: never for a distributor who was
+        suspended or terminated when the period closed, so their rank advancement stays due).
+        A distributor suspended at the close keeps their rank and highest rank unchanged."""
         self.ensure_one()
         self.env["ds.volume"].flush_model()
         self.env.cr.execute(
@@ -178,12 +181,13 @@ class DsPeriod(models.Model):
             UPDATE ds_distributor d
                SET rank_id = v.paid_rank_id,
                    highest_rank_id = CASE
-                        WHEN v.paid_rank_id IS NOT NULL AND (d.highest_rank_id IS NULL
+                        WHEN v.new_rank AND v.paid_rank_id IS NOT NULL AND (d.highest_rank_id IS NULL
                              OR pr.sequence > (SELECT hr.sequence FROM ds_rank hr WHERE hr.id = d.highest_rank_id))
                         THEN v.paid_rank_id ELSE d.highest_rank_id END
               FROM ds_volume v
          LEFT JOIN ds_rank pr ON pr.id = v.paid_rank_id
              WHERE v.period_id = %s AND v.distributor_id = d.id
+               AND v.distributor_state IS DISTINCT FROM 'suspended'
             """,
                 self.id,
             )

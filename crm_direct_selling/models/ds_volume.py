@@ -50,7 +50,8 @@ class DsVolume(models.Model):
         aggregator="max",
         help="Frontline legs qualifying for the next rank (the rank right above the paid-as rank; "
         "at the top rank, the paid-as rank): legs containing at least one distributor whose paid-as rank "
-        "is at least that rank's leg rank (legs with group volume when it has no leg rank).",
+        "is at least that rank's leg rank (legs with group volume when it has no leg rank). "
+        "A terminated frontline member is never a qualified leg.",
     )
     is_active = fields.Boolean(
         string="Active", help="PV reached the company's active minimum PV."
@@ -70,6 +71,17 @@ class DsVolume(models.Model):
         help="Sponsor when the volumes were computed.",
     )
     depth = fields.Integer(string="Depth (snapshot)", aggregator="max")
+    distributor_state = fields.Selection(
+        [
+            ("active", "Active"),
+            ("suspended", "Suspended"),
+            ("terminated", "Terminated"),
+        ],
+        string="Status (snapshot)",
+        help="The distributor's status when the volumes were computed (for a closed period: "
+        "when it closed). The bonus runs of the period judge eligibility on it: only an active "
+        "distributor earns, reaches a new rank and has their rank updated at the close.",
+    )
     period_state = fields.Selection(related="period_id.state", string="Period Status")
 
     def init(self):
@@ -92,6 +104,7 @@ class DsVolume(models.Model):
                 ("prior_highest_rank_id", "int4"),
                 ("sponsor_id", "int4"),
                 ("depth", "int4"),
+                ("distributor_state", "varchar"),
             ],
             indexes=[("ds_volume__period_id_index", ("period_id",))],
             unique=[
@@ -122,10 +135,15 @@ class DsVolume(models.Model):
            the results; on a recompute only the difference is written (_ds_write_difference).
 
         Paid-as rank of a distributor = the highest rank (by sequence) whose rules all hold:
-        PV >= min PV, PV + sum over frontline legs of min(leg GV, leg cap) >= min GV (no cap: leg GV),
-        and at least min qualified legs frontline legs qualify (leg rank: the leg's subtree holds a
-        paid-as rank >= leg rank; no leg rank: the leg has GV > 0). A distributor without frontline
-        counts the leg cap once (historical behaviour of the LEFT JOIN formulation, kept as is).
+        PV >= min PV, PV + sum over frontline legs of min(leg GV, leg cap) >= min GV (no cap: leg GV;
+        no frontline: PV alone), and at least min qualified legs frontline legs qualify (leg rank:
+        the leg's subtree holds a paid-as rank >= leg rank; no leg rank: the leg has GV > 0).
+        A requirement of 0 is none, even for a negative volume (refunds).
+        Terminated distributors: their volume of the period stays in their upline's GV (capped
+        like a leg's), but they have no rank and never qualify a leg. Suspended distributors: the
+        rank they qualify for is computed (and counts for their upline's legs) but is never a
+        new rank. The status is kept on the row (``distributor_state``) for the bonus runs.
+        See readme/DESCRIPTION.md, "Rank and bonus rules".
         """
         period.ensure_one()
         started = time.time()
@@ -245,7 +263,8 @@ class DsVolume(models.Model):
             ANALYZE ds_tmp_vol;
             -- results, appended level by level (no UPDATE: no dead tuples, no index churn)
             CREATE TEMP TABLE ds_tmp_res (
-                id int, sponsor_id int, depth int, gv float8, msub bigint, paid_ord bigint, legs bigint
+                id int, sponsor_id int, depth int, gv float8, msub bigint, paid_ord bigint, legs bigint,
+                term bool
             ) ON COMMIT DROP;
             CREATE INDEX ON ds_tmp_res (depth);
             """,
@@ -296,9 +315,11 @@ class DsVolume(models.Model):
                    COALESCE(s.legs, 0)::int AS qualified_legs,
                    t.pvc >= %(min_pv)s AND t.state != 'terminated' AS is_active,
                    pr.id AS paid_rank_id, nr.id AS next_rank_id,
-                   pr.id IS NOT NULL AND (t.highest_rank_id IS NULL OR prr.sequence > hr.sequence
-                                          OR (prr.sequence = hr.sequence AND prr.id > hr.id)) AS new_rank,
-                   t.highest_rank_id AS prior_highest_rank_id, t.sponsor_id, t.depth
+                   pr.id IS NOT NULL AND t.state = 'active'
+                   AND (t.highest_rank_id IS NULL OR prr.sequence > hr.sequence
+                        OR (prr.sequence = hr.sequence AND prr.id > hr.id)) AS new_rank,
+                   t.highest_rank_id AS prior_highest_rank_id, t.sponsor_id, t.depth,
+                   t.state AS distributor_state
               FROM ds_tmp_vol t
          LEFT JOIN ds_tmp_res s ON s.id = t.id
          LEFT JOIN ds_tmp_rank pr ON pr.ord = s.paid_ord
@@ -312,7 +333,8 @@ class DsVolume(models.Model):
         )
         insert_cols = SQL(
             "distributor_id, period_id, company_id, pv, bv, gv, qualified_legs, is_active, "
-            "paid_rank_id, next_rank_id, new_rank, prior_highest_rank_id, sponsor_id, depth"
+            "paid_rank_id, next_rank_id, new_rank, prior_highest_rank_id, sponsor_id, depth, "
+            "distributor_state"
         )
         cr.execute(
             SQL("SELECT 1 FROM ds_volume WHERE period_id = %s LIMIT 1", period.id)
@@ -325,7 +347,7 @@ class DsVolume(models.Model):
                 INSERT INTO ds_volume (%(cols)s)
                 SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv,
                        o.qualified_legs, o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank,
-                       o.prior_highest_rank_id, o.sponsor_id, o.depth
+                       o.prior_highest_rank_id, o.sponsor_id, o.depth, o.distributor_state
                   FROM (%(rows)s) o
               ORDER BY o.distributor_id
                 """,
@@ -385,23 +407,26 @@ class DsVolume(models.Model):
             ANALYZE ds_tmp_out;
             UPDATE ds_volume v
                SET (company_id, pv, bv, gv, qualified_legs, is_active, paid_rank_id, next_rank_id,
-                    new_rank, prior_highest_rank_id, sponsor_id, depth)
+                    new_rank, prior_highest_rank_id, sponsor_id, depth, distributor_state)
                  = (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
-                    o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth)
+                    o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth,
+                    o.distributor_state)
               FROM ds_tmp_out o
              WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id
                AND (v.company_id, v.pv, v.bv, v.gv, v.qualified_legs, v.is_active, v.paid_rank_id,
-                    v.next_rank_id, v.new_rank, v.prior_highest_rank_id, v.sponsor_id, v.depth)
+                    v.next_rank_id, v.new_rank, v.prior_highest_rank_id, v.sponsor_id, v.depth,
+                    v.distributor_state)
                    IS DISTINCT FROM
                    (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
-                    o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth);
+                    o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth,
+                    o.distributor_state);
             DELETE FROM ds_volume v
              WHERE v.period_id = %(period)s
                AND NOT EXISTS (SELECT 1 FROM ds_tmp_out o WHERE o.distributor_id = v.distributor_id);
             INSERT INTO ds_volume (%(cols)s)
             SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv, o.qualified_legs,
                    o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank, o.prior_highest_rank_id,
-                   o.sponsor_id, o.depth
+                   o.sponsor_id, o.depth, o.distributor_state
               FROM ds_tmp_out o
              WHERE NOT EXISTS (SELECT 1 FROM ds_volume v
                                 WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id)
@@ -468,17 +493,31 @@ class DsVolume(models.Model):
         aggs = [
             f"SUM(LEAST(c.gv, {lit(cap)})) AS {name}" for cap, name in caps.items()
         ] + [
-            "COUNT(*) FILTER (WHERE "
+            # a terminated child is never a leg (its volume stays in the sums above)
+            "COUNT(*) FILTER (WHERE NOT c.term AND "
             + ("c.gv > 0" if leg_ord is None else f"c.msub >= {int(leg_ord)}")
             + f") AS {name}"
             for leg_ord, name in conds.items()
         ]
+
+        def rules(min_pv, min_gv, min_legs, leg_ord, cap):
+            """The rank's requirements; a requirement of 0 is none (even for a negative PV
+            or GV, after refunds). Capped GV = own PV + the capped legs (no frontline: no
+            leg, own PV alone)."""
+            parts = []
+            if min_pv > 0:
+                parts.append(f"p.pvc >= {lit(min_pv)}")
+            if min_gv > 0:
+                parts.append(f"p.pvc + COALESCE(a.{caps[cap]}, 0) >= {lit(min_gv)}")
+            if min_legs > 0:
+                parts.append(f"COALESCE(a.{conds[leg_ord]}, 0) >= {int(min_legs)}")
+            return " AND ".join(parts) or "TRUE"
+
         if ranks:
-            best = "CASE {} ELSE -1 END".format(
+            # a terminated distributor has no rank
+            best = "CASE WHEN p.state = 'terminated' THEN -1 {} ELSE -1 END".format(
                 " ".join(
-                    f"WHEN p.pvc >= {lit(min_pv)}"
-                    f" AND p.pvc + COALESCE(a.{caps[cap]}, {lit(cap)}, 0) >= {lit(min_gv)}"
-                    f" AND COALESCE(a.{conds[leg_ord]}, 0) >= {int(min_legs)} THEN {int(ord_)}"
+                    f"WHEN {rules(min_pv, min_gv, min_legs, leg_ord, cap)} THEN {int(ord_)}"
                     for ord_, min_pv, min_gv, min_legs, leg_ord, cap in reversed(ranks)
                 )
             )
@@ -503,12 +542,13 @@ class DsVolume(models.Model):
             ),
             b AS (
                 SELECT p.id, p.sponsor_id, p.pvc + COALESCE(a.gv, 0) AS gv, COALESCE(a.msub, -1) AS cmsub,
-                       {best} AS best{cond_cols}
+                       p.state = 'terminated' AS term, {best} AS best{cond_cols}
                   FROM ds_tmp_vol p
              LEFT JOIN a ON a.pid = p.id
                  WHERE p.depth = %(lvl)s
             )
-            INSERT INTO ds_tmp_res (id, sponsor_id, depth, gv, msub, paid_ord, legs)
-            SELECT b.id, b.sponsor_id, %(lvl)s, b.gv, GREATEST(b.best, b.cmsub), b.best, {legs}
+            INSERT INTO ds_tmp_res (id, sponsor_id, depth, gv, msub, paid_ord, legs, term)
+            SELECT b.id, b.sponsor_id, %(lvl)s, b.gv, GREATEST(b.best, b.cmsub), b.best,
+                   CASE WHEN b.term THEN 0 ELSE {legs} END, b.term
               FROM b
         """
