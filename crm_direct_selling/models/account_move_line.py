@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class AccountMoveLine(models.Model):
@@ -42,3 +43,17 @@ class AccountMoveLine(models.Model):
             sign = -1 if move_type == "out_refund" else 1
             line.ds_pv = sign * tmpl.ds_pv * qty
             line.ds_bv = sign * tmpl.ds_bv * qty
+
+    def write(self, vals):
+        # computed from the product and the quantity only: nobody sets them by hand
+        # (the ORM's own recomputation does not go through write)
+        points = [f for f in ("ds_pv", "ds_bv") if f in vals]
+        if points and not self.env.su:
+            raise UserError(
+                _(
+                    "%(fields)s of invoice lines are computed from the product and the "
+                    "quantity: set them on the product.",
+                    fields=" / ".join(self._fields[f].string for f in points),
+                )
+            )
+        return super().write(vals)

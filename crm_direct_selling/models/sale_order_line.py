@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class SaleOrderLine(models.Model):
@@ -25,3 +26,17 @@ class SaleOrderLine(models.Model):
                 )
             line.ds_pv = tmpl.ds_pv * qty
             line.ds_bv = tmpl.ds_bv * qty
+
+    def write(self, vals):
+        # computed from the product and the quantity only: nobody sets them by hand
+        # (the ORM's own recomputation does not go through write)
+        points = [f for f in ("ds_pv", "ds_bv") if f in vals]
+        if points and not self.env.su:
+            raise UserError(
+                _(
+                    "%(fields)s of order lines are computed from the product and the "
+                    "quantity: set them on the product.",
+                    fields=" / ".join(self._fields[f].string for f in points),
+                )
+            )
+        return super().write(vals)
