@@ -240,13 +240,13 @@ class DsDistributorImport(models.TransientModel):
         except ValueError:
             return None, False
 
-    def _date_range_error(self, label, value, today):
-        """Why ``value`` is not a plausible date (none before 1900, none to come)."""
-        if value and value < MIN_DATE:
+    def _date_range_error(self, fname, value, today):
+        """Why the date ``value`` of column ``fname`` is not plausible: none before
+        1900, none to come (the message is only built for a bad row)."""
+        label = _("enrollment date") if fname == "enrollment_date" else _("birthday")
+        if value < MIN_DATE:
             return _("%(field)s %(date)s is before 1900", field=label, date=value)
-        if value and value > today:
-            return _("%(field)s %(date)s is in the future", field=label, date=value)
-        return None
+        return _("%(field)s %(date)s is in the future", field=label, date=value)
 
     # ------------------------------------------------------------------ validation
     @api.model
@@ -297,10 +297,9 @@ class DsDistributorImport(models.TransientModel):
                     _shown(row.get("birthday")),
                 )
             )
-        for label, value in ((_("enrollment date"), enroll), (_("birthday"), birthday)):
-            err = self._date_range_error(label, value, today)
-            if err:
-                errs.append(err)
+        for fname, value in (("enrollment_date", enroll), ("birthday", birthday)):
+            if value and not MIN_DATE <= value <= today:
+                errs.append(self._date_range_error(fname, value, today))
         country = self._str(row.get("country_code")).upper()
         if country and country not in countries:
             errs.append(_("unknown country code '%s'", country))
