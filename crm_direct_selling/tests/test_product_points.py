@@ -105,6 +105,11 @@ class TestProductPoints(DsNetworkCommon, HttpCase):
         )
         line.invalidate_recordset()
         self.assertEqual((line.ds_pv, line.ds_bv), (20.0, 10.0))
+        # what the computation gives is accepted (it writes so itself when called
+        # outside a recomputation)
+        self.assertIsNone(
+            self._write("account.move.line", line.ids, {"ds_pv": 20.0, "ds_bv": 10.0})
+        )
         # the line itself stays editable: its points follow the quantity
         self.assertIsNone(self._write("account.move.line", line.ids, {"quantity": 3}))
         line.invalidate_recordset()
