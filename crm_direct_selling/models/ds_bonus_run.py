@@ -1872,24 +1872,28 @@ class DsBonusRun(models.Model):
         self.ensure_one()
         import openpyxl  # external dependency declared in the manifest
 
+        from ..tools.spreadsheet import append_row  # text cells, never formulas
+
         labels = self._type_labels()
         wb = openpyxl.Workbook(write_only=True)
         ws = wb.create_sheet(self.env._("Summary"))
-        ws.append([self.env._("Run"), self.name])
-        ws.append([self.env._("Period"), self.period_id.display_name])
-        ws.append([self.env._("Plan"), self.plan_id.name])
-        ws.append(
-            [self.env._("Status"), dict(self._fields["state"].selection)[self.state]]
+        append_row(ws, [self.env._("Run"), self.name])
+        append_row(ws, [self.env._("Period"), self.period_id.display_name])
+        append_row(ws, [self.env._("Plan"), self.plan_id.name])
+        append_row(
+            ws,
+            [self.env._("Status"), dict(self._fields["state"].selection)[self.state]],
         )
-        ws.append([self.env._("Period BV"), self.period_bv])
-        ws.append([self.env._("Payout ratio (%)"), self.payout_ratio])
-        ws.append([self.env._("Cap factor"), self.cap_factor])
+        append_row(ws, [self.env._("Period BV"), self.period_bv])
+        append_row(ws, [self.env._("Payout ratio (%)"), self.payout_ratio])
+        append_row(ws, [self.env._("Cap factor"), self.cap_factor])
         for btype, label in BONUS_TYPES:
-            ws.append([label, self["amount_" + btype]])
-        ws.append([self.env._("Carried out"), self.amount_carried_out])
-        ws.append([self.env._("Total paid"), self.total_amount])
+            append_row(ws, [label, self["amount_" + btype]])
+        append_row(ws, [self.env._("Carried out"), self.amount_carried_out])
+        append_row(ws, [self.env._("Total paid"), self.total_amount])
         ws = wb.create_sheet(self.env._("Lines"))
-        ws.append(
+        append_row(
+            ws,
             [
                 self.env._("Earner code"),
                 self.env._("Earner"),
@@ -1902,7 +1906,7 @@ class DsBonusRun(models.Model):
                 self.env._("Amount"),
                 self.env._("Carried forward"),
                 self.env._("Journal entry"),
-            ]
+            ],
         )
         self.env["ds.bonus.line"].flush_model()
         self.env.cr.execute(
@@ -1928,7 +1932,7 @@ class DsBonusRun(models.Model):
                     float(row[7] or 0),
                     float(row[8] or 0),
                 )
-                ws.append(row)
+                append_row(ws, row)
         buf = io.BytesIO()
         wb.save(buf)
         return buf.getvalue()

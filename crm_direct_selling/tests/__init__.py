@@ -7,9 +7,13 @@ from . import (
     test_ds_genealogy,
     test_ds_import,
     test_ds_volume,
+    test_export_values,
     test_genealogy_concurrency,
     test_genealogy_tour,
     test_generator,
+    test_import_refusals,
     test_lead_routing,
     test_lifecycle,
+    test_product_points,
+    test_rank_rules,
 )

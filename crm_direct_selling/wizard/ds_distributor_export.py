@@ -4,6 +4,8 @@ import io
 from odoo import _, fields, models
 from odoo.tools import SQL
 
+from ..tools.spreadsheet import append_row
+
 
 class DsDistributorExport(models.TransientModel):
     _name = "ds.distributor.export"
@@ -73,9 +75,11 @@ class DsDistributorExport(models.TransientModel):
         header, rows = self._export_rows()
         wb = openpyxl.Workbook(write_only=True)
         ws = wb.create_sheet(_("Distributors"))
-        ws.append(header)
+        append_row(ws, header)
         for row in rows:
-            ws.append([v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+            append_row(
+                ws, [v.isoformat() if hasattr(v, "isoformat") else v for v in row]
+            )
         buf = io.BytesIO()
         wb.save(buf)
         self.write(

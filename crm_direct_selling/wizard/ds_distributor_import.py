@@ -37,6 +37,25 @@ BATCH = 5000
 EMAIL_RE = re.compile(
     r"^[^@\s,;<>\"'()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+# what the wizard refuses to read: a file or a cell it cannot hold, a date it would misread
+MAX_FILE_SIZE = 64 * 1024 * 1024  # bytes: ~600,000 rows of CSV
+MAX_CELL_LENGTH = 1000  # characters
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, LF, CR are fine
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MIN_DATE = datetime.date(1900, 1, 1)
+
+
+class Formula(str):
+    """The text of an XLSX formula cell (``=...``), told apart from text that merely
+    starts with ``=``: the wizard imports values, never formulas."""
+
+    __slots__ = ()
+
+
+def _shown(value, size=40):
+    """``value`` short enough to quote in an error message."""
+    text = str(value)
+    return text if len(text) <= size else text[:size] + "..."
 
 
 class DsDistributorImport(models.TransientModel):
@@ -63,6 +82,15 @@ class DsDistributorImport(models.TransientModel):
     def _read_rows(self):
         """Return a list of (row_number, dict) from the XLSX or CSV file; the first row holds the headers."""
         raw = base64.b64decode(self.file_data or b"")
+        if len(raw) > MAX_FILE_SIZE:
+            raise UserError(
+                _(
+                    "The file is too large: %(size)s MB (at most %(max)s MB). Split it "
+                    "into several files.",
+                    size=round(len(raw) / 1024 / 1024, 1),
+                    max=MAX_FILE_SIZE // 1024 // 1024,
+                )
+            )
         name = (self.file_name or "").lower()
         if name.endswith(".csv") or (
             not name.endswith((".xlsx", ".xlsm")) and not raw.startswith(b"PK")
@@ -76,23 +104,28 @@ class DsDistributorImport(models.TransientModel):
                 dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
             except csv.Error:
                 dialect = csv.excel
-            rows = list(csv.reader(io.StringIO(text), dialect))
-        else:
+            # no cell can be longer than the file: an over-long cell is refused below,
+            # by row and column, not by the csv module (Odoo's server raises it too)
+            if csv.field_size_limit() < MAX_FILE_SIZE:
+                csv.field_size_limit(MAX_FILE_SIZE)
+            reader = csv.reader(io.StringIO(text), dialect)
             try:
-                import openpyxl
-
-                wb = openpyxl.load_workbook(
-                    io.BytesIO(raw), read_only=True, data_only=True
-                )
-            except Exception as e:  # noqa: BLE001 - any parsing error is a bad file for the user
-                raise UserError(_("Cannot read the XLSX file: %s", e)) from e
-            rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-            wb.close()
+                rows = list(reader)
+            except csv.Error as e:
+                raise UserError(
+                    _(
+                        "Cannot read the CSV file (line %(line)s): %(err)s",
+                        line=reader.line_num,
+                        err=e,
+                    )
+                ) from e
+        else:
+            rows = self._read_xlsx(raw)
         if not rows:
             raise UserError(_("The file is empty."))
         headers = [str(h or "").strip().lower() for h in rows[0]]
         known = {c for c, _d in IMPORT_COLUMNS}
-        unknown = [h for h in headers if h and h not in known]
+        unknown = [_shown(h) for h in headers if h and h not in known]
         if unknown:
             raise UserError(
                 _(
@@ -119,6 +152,67 @@ class DsDistributorImport(models.TransientModel):
             )
         return result
 
+    def _read_xlsx(self, raw):
+        """Rows of the first sheet; formula cells (which hold no value we could trust:
+        openpyxl never computes them) come as ``Formula`` and are refused by row."""
+        import openpyxl
+
+        try:
+            # not data_only: a formula must be seen as a formula, not as its cached
+            # value (None in any file not saved by a spreadsheet program)
+            wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True)
+            rows = [
+                [Formula(c.value) if c.data_type == "f" else c.value for c in r]
+                for r in wb.worksheets[0].iter_rows()
+            ]
+            wb.close()
+        except Exception as e:  # noqa: BLE001 - any parsing error is a bad file for the user
+            raise UserError(_("Cannot read the XLSX file: %s", e)) from e
+        return rows
+
+    def _cell_errors(self, rows):
+        """Cells no import can hold: formulas, over-long text, control characters
+        (NUL...). Returns {row number: errors}; the offending values are shortened or
+        cleaned in the rows so that the other checks quote them safely."""
+        result = {}
+        for rownum, row in rows:
+            errs = []
+            for col, value in row.items():
+                if not isinstance(value, str):
+                    continue
+                if isinstance(value, Formula):
+                    errs.append(
+                        _(
+                            "column '%(col)s' holds a formula (%(formula)s), not a "
+                            "value: save the file with the values",
+                            col=col,
+                            formula=_shown(value),
+                        )
+                    )
+                elif len(value) > MAX_CELL_LENGTH:
+                    errs.append(
+                        _(
+                            "column '%(col)s' is %(len)s characters long (at most "
+                            "%(max)s)",
+                            col=col,
+                            len=len(value),
+                            max=MAX_CELL_LENGTH,
+                        )
+                    )
+                    row[col] = _shown(value)
+                elif CONTROL_RE.search(value):
+                    errs.append(
+                        _(
+                            "column '%(col)s' contains a control character (such as "
+                            "NUL)",
+                            col=col,
+                        )
+                    )
+                    row[col] = CONTROL_RE.sub("\ufffd", value)
+            if errs:
+                result[rownum] = errs
+        return result
+
     @staticmethod
     def _str(value):
         if value is None:
@@ -129,17 +223,30 @@ class DsDistributorImport(models.TransientModel):
 
     @staticmethod
     def _date(value):
-        """Return (date or None, ok)."""
+        """Return (date or None, ok): a date cell, or text that is exactly YYYY-MM-DD."""
         if value in (None, ""):
             return None, True
         if isinstance(value, datetime.datetime):
             return value.date(), True
         if isinstance(value, datetime.date):
             return value, True
+        if not isinstance(value, str) or isinstance(value, Formula):
+            return None, False
+        text = value.strip()
+        if not DATE_RE.fullmatch(text):
+            return None, False
         try:
-            return datetime.date.fromisoformat(str(value).strip()[:10]), True
+            return datetime.date.fromisoformat(text), True
         except ValueError:
             return None, False
+
+    def _date_range_error(self, fname, value, today):
+        """Why the date ``value`` of column ``fname`` is not plausible: none before
+        1900, none to come (the message is only built for a bad row)."""
+        label = _("enrollment date") if fname == "enrollment_date" else _("birthday")
+        if value < MIN_DATE:
+            return _("%(field)s %(date)s is before 1900", field=label, date=value)
+        return _("%(field)s %(date)s is in the future", field=label, date=value)
 
     # ------------------------------------------------------------------ validation
     @api.model
@@ -158,9 +265,10 @@ class DsDistributorImport(models.TransientModel):
             "company_id": company.id,
         }
 
-    def _validate_row(self, rownum, row, existing, file_codes, countries):
+    def _validate_row(self, rownum, row, existing, file_codes, countries, today=None):
         """Check one row; return (list of error texts, parsed values)."""
         errs = []
+        today = today or fields.Date.context_today(self)
         rtype = (self._str(row.get("type")) or "distributor").lower()
         name = self._str(row.get("name"))
         code = self._str(row.get("code"))
@@ -178,14 +286,20 @@ class DsDistributorImport(models.TransientModel):
             errs.append(
                 _(
                     "bad enrollment date '%s' (expected YYYY-MM-DD)",
-                    row.get("enrollment_date"),
+                    _shown(row.get("enrollment_date")),
                 )
             )
         birthday, ok = self._date(row.get("birthday"))
         if not ok:
             errs.append(
-                _("bad birthday '%s' (expected YYYY-MM-DD)", row.get("birthday"))
+                _(
+                    "bad birthday '%s' (expected YYYY-MM-DD)",
+                    _shown(row.get("birthday")),
+                )
             )
+        for fname, value in (("enrollment_date", enroll), ("birthday", birthday)):
+            if value and not MIN_DATE <= value <= today:
+                errs.append(self._date_range_error(fname, value, today))
         country = self._str(row.get("country_code")).upper()
         if country and country not in countries:
             errs.append(_("unknown country code '%s'", country))
@@ -250,6 +364,8 @@ class DsDistributorImport(models.TransientModel):
         errors = []
         parsed = []
         file_codes = {}
+        # first: no unreadable value goes further (PostgreSQL refuses NUL, for one)
+        cell_errors = self._cell_errors(rows)
         for rownum, row in rows:
             code = self._str(row.get("code"))
             rtype = (self._str(row.get("type")) or "distributor").lower()
@@ -271,10 +387,12 @@ class DsDistributorImport(models.TransientModel):
             ):
                 existing[code] = (did, state)
         countries = {c.code.upper(): c.id for c in self.env["res.country"].search([])}
+        today = fields.Date.context_today(self)
         for rownum, row in rows:
             errs, vals = self._validate_row(
-                rownum, row, existing, file_codes, countries
+                rownum, row, existing, file_codes, countries, today=today
             )
+            errs = cell_errors.get(rownum, []) + errs
             if errs:
                 errors.append((rownum, errs))
             parsed.append(vals)

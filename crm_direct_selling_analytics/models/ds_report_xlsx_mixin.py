@@ -6,6 +6,8 @@ from openpyxl.styles import Font
 
 from odoo import _, api, fields, models
 
+from odoo.addons.crm_direct_selling.tools.spreadsheet import append_row, xlsx_cell
+
 
 class DsReportXlsxMixin(models.AbstractModel):
     _name = "ds.report.xlsx.mixin"
@@ -64,19 +66,12 @@ class DsReportXlsxMixin(models.AbstractModel):
         bold = Font(bold=True)
         summary = self._xlsx_summary()
         for label, value in summary:
-            ws.append([label, value])
+            append_row(ws, [label, value])
         if summary:
             ws.append([])
         columns = self._xlsx_columns()
         header = [self._fields[f].get_description(self.env)["string"] for f in columns]
-        from openpyxl.cell import WriteOnlyCell
-
-        cells = []
-        for title in header:
-            cell = WriteOnlyCell(ws, value=title)
-            cell.font = bold
-            cells.append(cell)
-        ws.append(cells)
+        ws.append([xlsx_cell(ws, title, font=bold) for title in header])
         domain = self._xlsx_domain()
         offset = 0
         while True:
@@ -88,7 +83,7 @@ class DsReportXlsxMixin(models.AbstractModel):
                 order=self._order,
             )
             for record in records:
-                ws.append([self._xlsx_cell(record, f) for f in columns])
+                append_row(ws, [self._xlsx_cell(record, f) for f in columns])
             if len(records) < self._xlsx_batch:
                 break
             offset += self._xlsx_batch
@@ -98,7 +93,10 @@ class DsReportXlsxMixin(models.AbstractModel):
         return buf.getvalue()
 
     @api.model
-    def action_export_xlsx(self):
+    def action_export_xlsx(self, res_ids=None):
+        """The whole report as an XLSX download. ``res_ids``: the rows selected in the
+        list, which the web client passes to a list header button (the export covers
+        the report as filtered by ``_xlsx_domain``, not a selection)."""
         data = self._xlsx_export()
         name = f"{self._description} {fields.Date.context_today(self)}.xlsx"
         attachment = self.env["ir.attachment"].create(

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_direct_selling.tools.spreadsheet import append_row
+
 
 class DsReportCampaignResponse(models.Model):
     _name = "ds.report.campaign.response"
@@ -68,7 +70,8 @@ class DsReportCampaignResponse(models.Model):
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(title="Campaign response")
-        ws.append(
+        append_row(
+            ws,
             [
                 "Campaign",
                 "Segment",
@@ -78,7 +81,7 @@ class DsReportCampaignResponse(models.Model):
                 "Response Rate (%)",
                 "Revenue",
                 "Revenue per Member",
-            ]
+            ],
         )
         labels = dict(self._fields["group"]._description_selection(self.env))
         for (
@@ -89,7 +92,8 @@ class DsReportCampaignResponse(models.Model):
             responders,
             revenue,
         ) in self._xlsx_export_rows():
-            ws.append(
+            append_row(
+                ws,
                 [
                     campaign.display_name,
                     segment.display_name,
@@ -99,7 +103,7 @@ class DsReportCampaignResponse(models.Model):
                     round(responders * 100.0 / members, 4) if members else 0.0,
                     revenue,
                     round(revenue / members, 4) if members else 0.0,
-                ]
+                ],
             )
         buf = io.BytesIO()
         wb.save(buf)
