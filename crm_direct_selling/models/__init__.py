@@ -14,6 +14,7 @@ from . import (
     ds_plan_level,
     ds_plan_matching_generation,
     ds_plan_rank_bonus,
+    ds_points_line_mixin,
     ds_rank,
     ds_sponsor_change,
     ds_volume,

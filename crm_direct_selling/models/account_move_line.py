@@ -1,10 +1,9 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo import api, fields, models
 
 
 class AccountMoveLine(models.Model):
-    _inherit = "account.move.line"
+    _name = "account.move.line"
+    _inherit = ["account.move.line", "ds.points.line.mixin"]
 
     ds_pv = fields.Float(
         string="PV",
@@ -44,36 +43,3 @@ class AccountMoveLine(models.Model):
             sign = -1 if move_type == "out_refund" else 1
             line.ds_pv = sign * tmpl.ds_pv * qty
             line.ds_bv = sign * tmpl.ds_bv * qty
-
-    def write(self, vals):
-        points = [f for f in ("ds_pv", "ds_bv") if f in vals]
-        if points and not self.env.su:
-            self._ds_check_points_written(vals, points)
-        return super().write(vals)
-
-    def _ds_check_points_written(self, vals, points):
-        """PV/BV are computed from the product and the quantity: a write may store what
-        the computation gives (the computation itself writes so when it is called
-        outside a recomputation), nothing else: no PV typed by hand or sent by RPC."""
-        wrong = set()
-        for line in self:
-            # the computation on a copy in memory: nothing of the line itself changes
-            probe = line.new(origin=line)
-            probe._compute_ds_points()
-            for fname in points:
-                try:
-                    value = float(vals[fname] or 0.0)
-                except (TypeError, ValueError):
-                    wrong.add(fname)
-                    continue
-                if float_compare(probe[fname], value, precision_digits=2):
-                    wrong.add(fname)
-        wrong = [f for f in points if f in wrong]
-        if wrong:
-            raise UserError(
-                _(
-                    "%(fields)s of invoice lines are computed from the product and the "
-                    "quantity: set them on the product.",
-                    fields=" / ".join(self._fields[f].string for f in wrong),
-                )
-            )

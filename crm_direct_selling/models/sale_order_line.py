@@ -1,10 +1,9 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo import api, fields, models
 
 
 class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "ds.points.line.mixin"]
 
     ds_pv = fields.Float(
         string="PV", digits=(16, 2), compute="_compute_ds_points", store=True
@@ -27,36 +26,3 @@ class SaleOrderLine(models.Model):
                 )
             line.ds_pv = tmpl.ds_pv * qty
             line.ds_bv = tmpl.ds_bv * qty
-
-    def write(self, vals):
-        points = [f for f in ("ds_pv", "ds_bv") if f in vals]
-        if points and not self.env.su:
-            self._ds_check_points_written(vals, points)
-        return super().write(vals)
-
-    def _ds_check_points_written(self, vals, points):
-        """PV/BV are computed from the product and the quantity: a write may store what
-        the computation gives (the computation itself writes so when it is called
-        outside a recomputation), nothing else: no PV typed by hand or sent by RPC."""
-        wrong = set()
-        for line in self:
-            # the computation on a copy in memory: nothing of the line itself changes
-            probe = line.new(origin=line)
-            probe._compute_ds_points()
-            for fname in points:
-                try:
-                    value = float(vals[fname] or 0.0)
-                except (TypeError, ValueError):
-                    wrong.add(fname)
-                    continue
-                if float_compare(probe[fname], value, precision_digits=2):
-                    wrong.add(fname)
-        wrong = [f for f in points if f in wrong]
-        if wrong:
-            raise UserError(
-                _(
-                    "%(fields)s of order lines are computed from the product and the "
-                    "quantity: set them on the product.",
-                    fields=" / ".join(self._fields[f].string for f in wrong),
-                )
-            )
