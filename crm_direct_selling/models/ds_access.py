@@ -17,10 +17,14 @@ def ds_has_group(env, group):
     return env.su or env.user.has_group(group)
 
 
-def ds_check_group(env, group, what):
+def ds_check_group(env, group, what, records=None, operation="read"):
     """Raise AccessError naming ``what`` (e.g. "compute bonus runs") unless the current
-    user belongs to ``group`` (one of DS_USER, DS_MANAGER) or the environment is sudo."""
+    user belongs to ``group`` (one of DS_USER, DS_MANAGER) or the environment is sudo;
+    then check ``operation`` access (ACL and record rules, e.g. another company's
+    records) on ``records`` when given."""
     if ds_has_group(env, group):
+        if records is not None:
+            records.check_access(operation)
         return
     role = (
         env._("Direct Selling / Manager")
@@ -37,9 +41,9 @@ def ds_check_group(env, group, what):
     )
 
 
-def ds_check_user(env, what):
-    ds_check_group(env, DS_USER, what)
+def ds_check_user(env, what, records=None, operation="read"):
+    ds_check_group(env, DS_USER, what, records, operation)
 
 
-def ds_check_manager(env, what):
-    ds_check_group(env, DS_MANAGER, what)
+def ds_check_manager(env, what, records=None, operation="write"):
+    ds_check_group(env, DS_MANAGER, what, records, operation)
