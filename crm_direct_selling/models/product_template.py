@@ -1,4 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from .ds_access import DS_MANAGER, ds_has_group
 
 
 class ProductTemplate(models.Model):
@@ -12,3 +15,34 @@ class ProductTemplate(models.Model):
         digits=(16, 2),
         help="Bonus volume per unit sold (commissionable value).",
     )
+
+    # ------------------------------------------------------------------ access
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._ds_check_volume_access(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._ds_check_volume_access([vals])
+        return super().write(vals)
+
+    def _ds_check_volume_access(self, vals_list):
+        """PV and BV drive volumes, ranks and bonuses: only Direct Selling managers set
+        them (a product created with zero PV/BV, or a write keeping them, is anyone's)."""
+        if ds_has_group(self.env, DS_MANAGER):
+            return
+        for vals in vals_list:
+            for fname in ("ds_pv", "ds_bv"):
+                if fname not in vals:
+                    continue
+                value = float(vals[fname] or 0.0)
+                current = set(self.mapped(fname)) if self else {0.0}
+                if current != {value}:
+                    raise AccessError(
+                        self.env._(
+                            "Only Direct Selling managers can set the %(field)s of products "
+                            "(user %(user)s).",
+                            field=self._fields[fname].string,
+                            user=self.env.user.name,
+                        )
+                    )
