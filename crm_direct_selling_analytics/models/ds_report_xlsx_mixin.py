@@ -6,6 +6,8 @@ from openpyxl.styles import Font
 
 from odoo import _, api, fields, models
 
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_user
+
 
 class DsReportXlsxMixin(models.AbstractModel):
     _name = "ds.report.xlsx.mixin"
@@ -99,6 +101,7 @@ class DsReportXlsxMixin(models.AbstractModel):
 
     @api.model
     def action_export_xlsx(self):
+        ds_check_user(self.env, _("export decision reports"), self)
         data = self._xlsx_export()
         name = f"{self._description} {fields.Date.context_today(self)}.xlsx"
         attachment = self.env["ir.attachment"].create(
