@@ -1347,3 +1347,23 @@ class TestPermissionMatrix(DsPortalCommon):
         )
         customer.invalidate_recordset()
         self.assertEqual(customer.ds_referrer_id, self.fay)
+
+    def test_ds_user_run_form_tour(self):
+        """The bonus run form as a Direct Selling user in Chromium: what the web client
+        sends when a user creates and computes a simulation passes the server's field
+        checks."""
+        self.start_tour(
+            "/odoo/action-crm_direct_selling.action_ds_bonus_run/new",
+            "ds_matrix_user_run_tour",
+            login=self.user_ds.login,
+        )
+        run = self.env["ds.bonus.run"].search(
+            [
+                ("period_id", "=", self.period.id),
+                ("plan_id", "=", self.plan.id),
+                ("simulation", "=", True),
+            ]
+        )
+        self.assertEqual(len(run), 1)
+        self.assertEqual(run.state, "computed")
+        self.assertEqual(run.computed_uid, self.user_ds)
