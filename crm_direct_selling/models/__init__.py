@@ -1,3 +1,8 @@
+# isort: off
+# the mixin first: the line models inherit from it
+from . import ds_points_line_mixin
+
+# isort: on
 from . import (
     account_move,
     account_move_line,
@@ -14,7 +19,6 @@ from . import (
     ds_plan_level,
     ds_plan_matching_generation,
     ds_plan_rank_bonus,
-    ds_points_line_mixin,
     ds_rank,
     ds_sponsor_change,
     ds_volume,

@@ -108,6 +108,7 @@ class CrmLead(models.Model):
     def action_ds_route(self):
         """Route the leads (button and API): every lead not yet accepted is
         (re)assigned by the routing rules. Returns the leads that got a distributor."""
+        self.check_access("write")
         leads = self.filtered(lambda lead: lead.active and not lead.ds_accepted)
         if not leads:
             raise UserError(
@@ -264,7 +265,9 @@ class CrmLead(models.Model):
     # Distributor answer
     # ------------------------------------------------------------------
     def action_ds_accept(self):
-        """The routed distributor accepts the leads (portal button)."""
+        """The routed distributor accepts the leads (portal button, as superuser after
+        the controller's own check; in the backend: users who may edit the leads)."""
+        self.check_access("write")
         if any(not lead.ds_distributor_id for lead in self):
             unrouted = self.filtered(lambda lead: not lead.ds_distributor_id)[:1]
             raise UserError(_("Lead %s is not routed to a distributor.", unrouted.name))
@@ -283,6 +286,7 @@ class CrmLead(models.Model):
 
     def action_ds_decline(self):
         """The routed distributor declines: the lead escalates at once."""
+        self.check_access("write")
         leads = self.filtered(
             lambda lead: lead.ds_distributor_id and not lead.ds_accepted
         )

@@ -8,6 +8,13 @@ from odoo.exceptions import AccessError, UserError
 from odoo.modules import module as odoo_module
 from odoo.tools import SQL, format_amount
 
+from .ds_access import (
+    DS_MANAGER,
+    DS_USER,
+    ds_check_manager,
+    ds_check_user,
+    ds_has_group,
+)
 from .ds_bonus_line import BONUS_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -16,6 +23,9 @@ _logger = logging.getLogger(__name__)
 CAPPED_TYPES = ("retail", "fast_start", "unilevel", "rank_advancement", "matching")
 # advisory lock namespace of bonus runs (pg_try_advisory_xact_lock(int, int))
 LOCK_NAMESPACE = zlib.crc32(b"ds.bonus.run") & 0x7FFFFFFF
+# company-wide figures of a run: never readable by portal users, who read the posted runs
+# paying them (crm_direct_selling_portal) for their own lines only
+FIGURES_GROUP = DS_USER
 
 
 class DsBonusRun(models.Model):
@@ -77,47 +87,66 @@ class DsBonusRun(models.Model):
         help="Date of the vendor bills or journal entry created when posting.",
     )
     line_ids = fields.One2many("ds.bonus.line", "run_id", readonly=True)
-    line_count = fields.Integer(readonly=True, copy=False)
-    earner_count = fields.Integer(readonly=True, copy=False)
-    paid_earner_count = fields.Integer(readonly=True, copy=False)
-    amount_retail = fields.Monetary("Retail Profit", readonly=True, copy=False)
-    amount_fast_start = fields.Monetary("Fast Start", readonly=True, copy=False)
-    amount_unilevel = fields.Monetary("Unilevel", readonly=True, copy=False)
-    amount_rank_advancement = fields.Monetary(
-        "Rank Advancement", readonly=True, copy=False
+    line_count = fields.Integer(readonly=True, copy=False, groups=FIGURES_GROUP)
+    earner_count = fields.Integer(readonly=True, copy=False, groups=FIGURES_GROUP)
+    paid_earner_count = fields.Integer(readonly=True, copy=False, groups=FIGURES_GROUP)
+    amount_retail = fields.Monetary(
+        "Retail Profit", readonly=True, copy=False, groups=FIGURES_GROUP
     )
-    amount_matching = fields.Monetary("Leadership Matching", readonly=True, copy=False)
+    amount_fast_start = fields.Monetary(
+        "Fast Start", readonly=True, copy=False, groups=FIGURES_GROUP
+    )
+    amount_unilevel = fields.Monetary(
+        "Unilevel", readonly=True, copy=False, groups=FIGURES_GROUP
+    )
+    amount_rank_advancement = fields.Monetary(
+        "Rank Advancement",
+        readonly=True,
+        copy=False,
+        groups=FIGURES_GROUP,
+    )
+    amount_matching = fields.Monetary(
+        "Leadership Matching", readonly=True, copy=False, groups=FIGURES_GROUP
+    )
     amount_carry_forward = fields.Monetary(
         "Carried In",
         readonly=True,
         copy=False,
         help="Amounts carried forward from the previous run.",
+        groups=FIGURES_GROUP,
     )
     amount_adjustment = fields.Monetary(
         "Adjustments",
         readonly=True,
         copy=False,
         help="Clawbacks of refunded volume paid in closed periods.",
+        groups=FIGURES_GROUP,
     )
     amount_carried_out = fields.Monetary(
         "Carried Out",
         readonly=True,
         copy=False,
         help="Amounts below the minimum payout, carried forward to the next run.",
+        groups=FIGURES_GROUP,
     )
     total_amount = fields.Monetary(
         readonly=True,
         copy=False,
         help="Amount paid by this run: sum of the bills / entry.",
+        groups=FIGURES_GROUP,
     )
     raw_amount = fields.Monetary(
         "Amount Before Cap",
         readonly=True,
         copy=False,
         help="Capped bonus types before applying the payout cap.",
+        groups=FIGURES_GROUP,
     )
     cap_amount = fields.Monetary(
-        readonly=True, copy=False, help="Payout cap of the period."
+        readonly=True,
+        copy=False,
+        help="Payout cap of the period.",
+        groups=FIGURES_GROUP,
     )
     cap_factor = fields.Float(
         digits=(16, 8),
@@ -125,14 +154,18 @@ class DsBonusRun(models.Model):
         copy=False,
         default=1.0,
         help="Factor applied to every capped amount (1 = the cap was not reached).",
+        groups=FIGURES_GROUP,
     )
-    period_bv = fields.Float("Period BV", digits=(16, 2), readonly=True, copy=False)
+    period_bv = fields.Float(
+        "Period BV", digits=(16, 2), readonly=True, copy=False, groups=FIGURES_GROUP
+    )
     payout_ratio = fields.Float(
         "Payout Ratio (%)",
         digits=(16, 2),
         readonly=True,
         copy=False,
         help="Total paid in percent of the period BV.",
+        groups=FIGURES_GROUP,
     )
     move_ids = fields.Many2many(
         "account.move",
@@ -142,8 +175,9 @@ class DsBonusRun(models.Model):
         string="Journal Entries",
         readonly=True,
         copy=False,
+        groups=FIGURES_GROUP,
     )
-    move_count = fields.Integer(compute="_compute_move_count")
+    move_count = fields.Integer(compute="_compute_move_count", groups=FIGURES_GROUP)
     job_state = fields.Selection(
         [
             ("queued", "Queued"),
@@ -251,8 +285,39 @@ class DsBonusRun(models.Model):
         for run in self.filtered(lambda r: not r.simulation and r.state != "cancelled"):
             self._raise_if_live_run(run.period_id, run.plan_id, exclude_ids=run.ids)
 
+    def _ds_check_user_vals(self, vals):
+        """Direct Selling users create and edit draft runs (period, plan, simulation, date):
+        state, figures, lines and payouts are written by the run's own methods only (which
+        check their group and then write as superuser); managers may write any field."""
+        if ds_has_group(self.env, DS_MANAGER):
+            return
+        ds_check_user(self.env, self.env._("create or change bonus runs"))
+        editable = {
+            name
+            for name, field in self._fields.items()
+            if not field.readonly or name.startswith("message_")
+        }
+        if refused := sorted(set(vals) - editable):
+            raise AccessError(
+                self.env._(
+                    "Only Direct Selling managers can set %(fields)s on bonus runs: "
+                    "they are written by the computation, approval and posting.",
+                    fields=", ".join(refused),
+                )
+            )
+        if locked := self.filtered(lambda r: r.state not in ("draft", "computed")):
+            raise AccessError(
+                self.env._(
+                    "Bonus run %s is approved, posted or cancelled: only Direct Selling "
+                    "managers can change it.",
+                    locked[0].name,
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._ds_check_user_vals(vals)
         Period, Plan = self.env["ds.period"], self.env["ds.plan"]
         for vals in vals_list:
             if (
@@ -271,6 +336,7 @@ class DsBonusRun(models.Model):
         return runs
 
     def write(self, vals):
+        self._ds_check_user_vals(vals)
         if {"period_id", "plan_id", "simulation"} & set(vals):
             if self.filtered(lambda r: r.state not in ("draft", "computed")):
                 raise UserError(
@@ -325,7 +391,8 @@ class DsBonusRun(models.Model):
             SQL("DELETE FROM ds_bonus_line WHERE run_id IN %s", tuple(self.ids))
         )
         self.env["ds.bonus.line"].invalidate_model()
-        self.write({"state": "draft", "line_count": 0, "total_amount": 0.0})
+        # state and figures: written by the run itself (users cannot write them, see write())
+        self.sudo().write({"state": "draft", "line_count": 0, "total_amount": 0.0})
 
     def _check_manager(self):
         if not self.env.su and not self.env.user.has_group(
@@ -353,6 +420,10 @@ class DsBonusRun(models.Model):
         step of the period first when the period is open. Large networks (more
         distributors than the plan's background threshold) are queued to a
         background job; the method then returns immediately."""
+        ds_check_user(self.env, self.env._("compute bonus runs"), self, "write")
+        if not self.env.su:
+            # the state and figures are written by the run, never by the user (see write())
+            return self.sudo().action_compute()
         queued = self.env["ds.bonus.run"]
         for run in self:
             if run.state not in ("draft", "computed"):
@@ -1814,6 +1885,9 @@ class DsBonusRun(models.Model):
         return True
 
     def action_reset_draft(self):
+        ds_check_user(self.env, self.env._("reset bonus runs to draft"), self, "write")
+        if self.filtered(lambda r: r.state == "cancelled"):
+            ds_check_manager(self.env, self.env._("reopen cancelled bonus runs"), self)
         for run in self:
             if run.state not in ("computed", "cancelled") or (
                 run.state == "cancelled" and run.move_ids
@@ -1831,6 +1905,7 @@ class DsBonusRun(models.Model):
 
     # ------------------------------------------------------------------ views / exports
     def action_view_moves(self):
+        ds_check_user(self.env, self.env._("open the payouts of bonus runs"), self)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account.action_move_in_invoice_type"
@@ -1841,6 +1916,7 @@ class DsBonusRun(models.Model):
         return action
 
     def action_view_lines(self):
+        ds_check_user(self.env, self.env._("open the lines of bonus runs"), self)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_direct_selling.action_ds_bonus_line"
@@ -1853,9 +1929,12 @@ class DsBonusRun(models.Model):
         )
         return action
 
+    @api.private  # returns recordsets: a Python API (PDF statement, portal), not RPC
     def get_statement_data(self, distributor_ids=None):
         """Statement rows per earner: {distributor: [(type label, source, level, base,
-        rate, amount, carried)]}, used by the PDF statement and the portal."""
+        rate, amount, carried)]}, used by the PDF statement and the portal (as superuser,
+        for the portal user's own lines only)."""
+        ds_check_user(self.env, self.env._("read the statements of bonus runs"), self)
         self.ensure_one()
         domain = [("run_id", "=", self.id)]
         if distributor_ids:
@@ -1938,6 +2017,7 @@ class DsBonusRun(models.Model):
         return buf.getvalue()
 
     def action_export_xlsx(self):
+        ds_check_user(self.env, self.env._("export bonus runs"), self)
         self.ensure_one()
         attachment = self.env["ir.attachment"].create(
             {
@@ -1955,6 +2035,7 @@ class DsBonusRun(models.Model):
         }
 
     def action_compare(self):
+        ds_check_user(self.env, self.env._("compare bonus runs"), self)
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_direct_selling.action_ds_bonus_run_compare"
         )

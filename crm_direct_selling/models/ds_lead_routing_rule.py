@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .ds_access import ds_check_user
+
 
 class DsLeadRoutingRule(models.Model):
     """Rule routing company leads to distributors.
@@ -200,6 +202,7 @@ class DsLeadRoutingRule(models.Model):
         return {row[0] for row in rows}
 
     def action_view_leads(self):
+        ds_check_user(self.env, self.env._("open the leads routed by a rule"), self)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_direct_selling.crm_lead_action_ds_routed"

@@ -10,6 +10,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL, split_every
 from odoo.tools.safe_eval import safe_eval
 
+from .ds_access import ds_check_manager, ds_check_user
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
@@ -141,6 +143,7 @@ class DsLifecycleRule(models.Model):
                 )
 
     def action_view_logs(self):
+        ds_check_user(self.env, _("open the messages sent by lifecycle rules"), self)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -151,6 +154,7 @@ class DsLifecycleRule(models.Model):
         }
 
     def action_run_now(self):
+        ds_check_manager(self.env, _("run lifecycle rules"), self)
         self.env["ds.lifecycle.rule"]._cron_lifecycle(rules=self)
         return True
 

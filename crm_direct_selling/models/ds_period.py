@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .derived_table import unlink_and_apply
+from .ds_access import ds_check_user
 
 
 class DsPeriod(models.Model):
@@ -196,6 +197,7 @@ class DsPeriod(models.Model):
         self.ds_ranks_applied = True
 
     def action_view_volumes(self):
+        ds_check_user(self.env, _("open the volumes of periods"), self)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_direct_selling.action_ds_volume"

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .ds_access import ds_check_user
+
 
 class DsPlan(models.Model):
     _name = "ds.plan"
@@ -191,6 +193,7 @@ class DsPlan(models.Model):
         )
 
     def action_view_runs(self):
+        ds_check_user(self.env, self.env._("open the bonus runs of plans"), self)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_direct_selling.action_ds_bonus_run"

@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+
+from .ds_access import DS_MANAGER, ds_has_group
 
 # PV/BV per unit: never negative (a refund is what makes volume negative) and below
 # this bound, far above any real product yet far from what sums of volumes can hold
@@ -33,5 +35,36 @@ class ProductTemplate(models.Model):
                             product=product.display_name,
                             max=f"{DS_POINTS_MAX:,.0f}",
                             value=value,
+                        )
+                    )
+
+    # ------------------------------------------------------------------ access
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._ds_check_volume_access(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._ds_check_volume_access([vals])
+        return super().write(vals)
+
+    def _ds_check_volume_access(self, vals_list):
+        """PV and BV drive volumes, ranks and bonuses: only Direct Selling managers set
+        them (a product created with zero PV/BV, or a write keeping them, is anyone's)."""
+        if ds_has_group(self.env, DS_MANAGER):
+            return
+        for vals in vals_list:
+            for fname in ("ds_pv", "ds_bv"):
+                if fname not in vals:
+                    continue
+                value = float(vals[fname] or 0.0)
+                current = set(self.mapped(fname)) if self else {0.0}
+                if current != {value}:
+                    raise AccessError(
+                        self.env._(
+                            "Only Direct Selling managers can set the %(field)s of products "
+                            "(user %(user)s).",
+                            field=self._fields[fname].string,
+                            user=self.env.user.name,
                         )
                     )

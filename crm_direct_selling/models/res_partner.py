@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .ds_access import ds_check_user
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -24,6 +26,20 @@ class ResPartner(models.Model):
         help="Distributor credited with this retail customer's purchases.",
     )
     ds_birthday = fields.Date(string="Birthday")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("ds_referrer_id") for vals in vals_list):
+            ds_check_user(self.env, self.env._("credit customers to a distributor"))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # the referrer is credited with the customer's purchases (volumes, bonuses)
+        if "ds_referrer_id" in vals and any(
+            p.ds_referrer_id.id != (vals["ds_referrer_id"] or False) for p in self
+        ):
+            ds_check_user(self.env, self.env._("credit customers to a distributor"))
+        return super().write(vals)
 
     @api.depends("ds_distributor_ids")
     def _compute_ds_distributor_id(self):

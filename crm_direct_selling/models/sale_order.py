@@ -48,5 +48,7 @@ class SaleOrder(models.Model):
                 and not partner.ds_distributor_id
                 and not partner.ds_referrer_id
             ):
-                partner.ds_referrer_id = order.ds_referrer_id
+                # the order's referrer, chosen by whoever may confirm the order, is
+                # saved on the customer (res.partner refuses it from non-DS users)
+                partner.sudo().ds_referrer_id = order.ds_referrer_id
         return res

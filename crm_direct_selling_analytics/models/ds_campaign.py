@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.crm_direct_selling.models.derived_table import unlink_and_apply
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_user
 
 from ..tools import stats
 from ..tools.sqlparts import (
@@ -224,6 +225,7 @@ class DsCampaign(models.Model):
         per stratum), so each stratum holds floor or ceil of its planned control size. Partners in
         the company's global holdout are left out of every campaign.
         """
+        ds_check_user(self.env, _("assign campaign groups"), self, "write")
         for campaign in self:
             if campaign.state not in ("draft", "assigned"):
                 raise UserError(
@@ -376,6 +378,7 @@ class DsCampaign(models.Model):
 
         Baseline = the audience's behaviour in a window as long as the campaign, just before it.
         """
+        ds_check_user(self.env, _("preview the power of campaigns"), self, "write")
         for campaign in self:
             date_start, date_end, __, __ = campaign._window()
             length = (date_end - date_start).days + 1
@@ -476,6 +479,7 @@ class DsCampaign(models.Model):
 
     # ------------------------------------------------------------ launch
     def action_launch(self):
+        ds_check_user(self.env, _("launch campaigns"), self, "write")
         for campaign in self:
             if campaign.state != "assigned":
                 raise UserError(
@@ -511,6 +515,7 @@ class DsCampaign(models.Model):
 
     def action_issue_coupons(self):
         """Create one coupon per target member (not yet holding one) for each linked program."""
+        ds_check_user(self.env, _("issue campaign coupons"), self, "write")
         Card = self.env["loyalty.card"]
         for campaign in self:
             for program in campaign.loyalty_program_ids:
@@ -537,9 +542,11 @@ class DsCampaign(models.Model):
         return True
 
     def action_cancel(self):
+        ds_check_user(self.env, _("cancel campaigns"), self, "write")
         self.write({"state": "cancel"})
 
     def action_draft(self):
+        ds_check_user(self.env, _("reset campaigns to draft"), self, "write")
         self.filtered(lambda c: c.state == "cancel").write({"state": "draft"})
 
     # ------------------------------------------------------------ measurement
@@ -672,6 +679,7 @@ class DsCampaign(models.Model):
         return res
 
     def action_measure(self):
+        ds_check_user(self.env, _("measure campaigns"), self, "write")
         for campaign in self:
             if campaign.state not in ("running", "done"):
                 raise UserError(
@@ -816,6 +824,7 @@ class DsCampaign(models.Model):
         }
 
     def action_view_members(self):
+        ds_check_user(self.env, _("open campaign members"), self)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -827,6 +836,7 @@ class DsCampaign(models.Model):
         }
 
     def action_new_mailing(self):
+        ds_check_user(self.env, _("create campaign mailings"), self, "write")
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

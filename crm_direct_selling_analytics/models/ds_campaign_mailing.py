@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import _, models
 from odoo.exceptions import UserError
 
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_user
+
 DEFAULT_TEMPLATE_XMLID = "crm_direct_selling_analytics.ds_segment_mailing_template"
 
 
@@ -92,6 +94,7 @@ class DsCampaign(models.Model):
         campaign's UTM campaign. With ``ab_testing_pc`` the mailing is one A/B variant sent to that
         share of the target group; further variants (same UTM campaign) go to other target members.
         Launching the campaign queues its draft mailings."""
+        ds_check_user(self.env, _("create campaign mailings"), self, "write")
         self.ensure_one()
         mailing = self._ds_create_mailing(
             subject=subject, body_html=body_html, ab_testing_pc=ab_testing_pc

@@ -8,6 +8,7 @@ from odoo.addons.crm_direct_selling.models.derived_table import (
     drop_indexes,
     ensure_table,
 )
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
 
 from ..tools.sqlparts import bulk_settings, partner_moves
 
@@ -117,6 +118,7 @@ class DsPartnerRfm(models.Model):
 
     @api.model
     def action_refresh_all(self):
+        ds_check_manager(self.env, self.env._("recompute RFM scores"), self)
         self._refresh_company(self.env.company)
         return True
 

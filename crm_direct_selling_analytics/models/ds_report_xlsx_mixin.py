@@ -6,6 +6,7 @@ from openpyxl.styles import Font
 
 from odoo import _, api, fields, models
 
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_user
 from odoo.addons.crm_direct_selling.tools.spreadsheet import append_row, xlsx_cell
 
 
@@ -97,6 +98,7 @@ class DsReportXlsxMixin(models.AbstractModel):
         """The whole report as an XLSX download. ``res_ids``: the rows selected in the
         list, which the web client passes to a list header button (the export covers
         the report as filtered by ``_xlsx_domain``, not a selection)."""
+        ds_check_user(self.env, _("export decision reports"), self)
         data = self._xlsx_export()
         name = f"{self._description} {fields.Date.context_today(self)}.xlsx"
         attachment = self.env["ir.attachment"].create(

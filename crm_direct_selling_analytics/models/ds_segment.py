@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.crm_direct_selling.models.derived_table import unlink_and_apply
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_user
 
 from ..tools.sqlparts import bulk_settings
 from .ds_partner_rfm import RFM_BANDS
@@ -311,6 +312,7 @@ class DsSegment(models.Model):
         inserted, unchanged members left alone (a daily refresh of a large, stable segment writes
         little).
         """
+        ds_check_user(self.env, _("refresh segments"), self, "write")
         self.env.flush_all()
         cr = self.env.cr
         for segment in self:
@@ -386,6 +388,7 @@ class DsSegment(models.Model):
             )
 
     def action_view_members(self):
+        ds_check_user(self.env, _("open segment members"), self)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -396,6 +399,7 @@ class DsSegment(models.Model):
         }
 
     def action_new_campaign(self):
+        ds_check_user(self.env, _("create campaigns"), self)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

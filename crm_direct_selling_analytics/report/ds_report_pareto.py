@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_user
+
 
 class DsReportPareto(models.Model):
     _name = "ds.report.pareto"
@@ -85,6 +87,7 @@ class DsReportPareto(models.Model):
     @api.model
     def get_summary(self):
         """Share of revenue of the top 20% of buyers, Gini coefficient and ABC class sizes (one query)."""
+        ds_check_user(self.env, _("read decision reports"), self)
         self.env.flush_all()
         self.env.cr.execute(
             SQL(

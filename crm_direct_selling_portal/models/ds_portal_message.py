@@ -2,6 +2,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
+
 MAX_RECIPIENTS = 5000
 
 AUDIENCES = [
@@ -88,6 +90,9 @@ class DsPortalMessage(models.Model):
         return recipients, len(rows) - len(recipients)
 
     def action_send(self):
+        """Send draft messages. Portal leaders send theirs through /my/messages (as
+        superuser, after the controller's checks); in the backend, managers only."""
+        ds_check_manager(self.env, _("send leader messages"), self)
         for message in self:
             if message.state != "draft":
                 raise UserError(_("Message “%s” was already sent.", message.name))

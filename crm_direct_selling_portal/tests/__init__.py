@@ -1,1 +1,6 @@
-from . import test_genealogy_access, test_portal_routes, test_portal_tour
+from . import (
+    test_genealogy_access,
+    test_permission_matrix,
+    test_portal_routes,
+    test_portal_tour,
+)
