@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from . import genealogy_guard
 from .derived_table import unlink_and_apply
+from .ds_access import DS_MANAGER, ds_check_manager, ds_check_user, ds_has_group
 
 _logger = logging.getLogger(__name__)
 
@@ -665,15 +666,10 @@ class DsDistributor(models.Model):
         return value
 
     def _ds_is_manager(self):
-        return self.env.su or self.env.user.has_group(
-            "crm_direct_selling.group_ds_manager"
-        )
+        return ds_has_group(self.env, DS_MANAGER)
 
     def _ds_check_manager(self):
-        if not self._ds_is_manager():
-            raise AccessError(
-                _("Only Direct Selling managers can change the genealogy.")
-            )
+        ds_check_manager(self.env, _("change the genealogy"), self)
 
     @api.model
     def _ds_check_enroll_vals(self, vals_list):
@@ -1014,6 +1010,7 @@ class DsDistributor(models.Model):
 
     # ------------------------------------------------------------------ actions (smart buttons)
     def _ds_action_distributors(self, domain, name):
+        ds_check_user(self.env, _("open the back-office network views"), self)
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_direct_selling.action_ds_distributor"
         )
@@ -1034,6 +1031,7 @@ class DsDistributor(models.Model):
 
     def action_view_customers(self):
         self.ensure_one()
+        ds_check_user(self.env, _("open the back-office network views"), self)
         return {
             "type": "ir.actions.act_window",
             "name": _("Customers of %s", self.name),
@@ -1045,6 +1043,7 @@ class DsDistributor(models.Model):
 
     def action_view_volumes(self):
         self.ensure_one()
+        ds_check_user(self.env, _("open the back-office network views"), self)
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_direct_selling.action_ds_volume"
         )
@@ -1052,6 +1051,7 @@ class DsDistributor(models.Model):
         return action
 
     def action_open_move_wizard(self):
+        self._ds_check_manager()
         return {
             "type": "ir.actions.act_window",
             "name": _("Move Distributor"),
@@ -1062,6 +1062,7 @@ class DsDistributor(models.Model):
         }
 
     def action_open_terminate_wizard(self):
+        self._ds_check_manager()
         return {
             "type": "ir.actions.act_window",
             "name": _("Terminate Distributor"),

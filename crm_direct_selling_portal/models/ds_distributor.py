@@ -3,6 +3,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import hmac as hmac_tool
 
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
+
 
 class DsDistributor(models.Model):
     _inherit = "ds.distributor"
@@ -32,7 +34,7 @@ class DsDistributor(models.Model):
         Distributors that already have a portal or internal user are skipped; a
         missing or invalid email is refused with the distributor named.
         """
-        self.check_access("write")
+        ds_check_manager(self.env, _("grant portal access to distributors"), self)
         bad = self.filtered(lambda d: not email_normalize(d.email or ""))
         if bad:
             raise UserError(
