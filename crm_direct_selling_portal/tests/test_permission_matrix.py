@@ -120,9 +120,11 @@ ALLOWED_METHODS = {
     ("ds.report.pareto", "get_summary"): {DS_USER},
     # the distributor record: users read the genealogy; moves, terminations,
     # suspensions and portal grants are the managers'
-    ("ds.distributor", "get_downline"): {DS_USER},
-    ("ds.distributor", "get_downline_page"): {DS_USER},
-    ("ds.distributor", "get_upline"): {DS_USER},
+    # a portal distributor lists their own subtree (never from a foreign record); their
+    # upline comes back empty (they see only their sponsor's name, on their own record)
+    ("ds.distributor", "get_downline"): {DS_USER, PORTAL},
+    ("ds.distributor", "get_downline_page"): {DS_USER, PORTAL},
+    ("ds.distributor", "get_upline"): {DS_USER, PORTAL},
     ("ds.distributor", "action_view_frontline"): {DS_USER},
     ("ds.distributor", "action_view_downline"): {DS_USER},
     ("ds.distributor", "action_view_customers"): {DS_USER},
@@ -910,7 +912,8 @@ class TestPermissionMatrix(DsPortalCommon):
             dist,
             "read",
             [self.lana.ids, ["parent_path"]],
-            ds,
+            # the portal record rules are built on it: ids of the own path, no names
+            ds or role == PORTAL,
         )
         add(
             f"{dist}.action_move fay under sam",
