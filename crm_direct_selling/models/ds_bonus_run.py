@@ -6,7 +6,7 @@ import zlib
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.modules import module as odoo_module
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, format_datetime
 
 from .ds_access import (
     DS_MANAGER,
@@ -26,6 +26,11 @@ LOCK_NAMESPACE = zlib.crc32(b"ds.bonus.run") & 0x7FFFFFFF
 # company-wide figures of a run: never readable by portal users, who read the posted runs
 # paying them (crm_direct_selling_portal) for their own lines only
 FIGURES_GROUP = DS_USER
+# advisory lock namespace of the background job computing a run: held by the job's
+# transaction (pg_try_advisory_xact_lock(JOB_LOCK_NAMESPACE, run id)) while it works, so
+# it is released the moment that transaction ends, however it ends (commit, rollback,
+# the worker killed): the form tells a running job from an interrupted one by it
+JOB_LOCK_NAMESPACE = zlib.crc32(b"ds.bonus.run.job") & 0x7FFFFFFF
 
 
 class DsBonusRun(models.Model):
@@ -192,6 +197,24 @@ class DsBonusRun(models.Model):
     progress = fields.Float(
         compute="_compute_progress", help="Progress of the background job (%)."
     )
+    job_status = fields.Selection(
+        [
+            ("queued", "Waiting to start"),
+            ("running", "Running"),
+            ("interrupted", "Interrupted, waiting to resume"),
+        ],
+        compute="_compute_progress",
+        help="Live status of the background computation: running while a worker holds "
+        "the run's job lock; interrupted when the job started (it reported progress) "
+        "but no worker holds the lock any more (the worker died or was stopped): the "
+        "background job resumes it from the start on its next call.",
+    )
+    job_heartbeat = fields.Datetime(
+        "Last Progress Report",
+        compute="_compute_progress",
+        help="When the background job last reported its progress.",
+    )
+    job_status_message = fields.Char(compute="_compute_progress")
     computed_uid = fields.Many2one(
         "res.users", "Computed By", readonly=True, copy=False
     )
@@ -447,6 +470,10 @@ class DsBonusRun(models.Model):
                 and run._network_size() > threshold
             ):
                 run.write({"job_state": "queued", "job_error": False})
+                # a new job: the progress of an earlier one is not its progress
+                self.env.cr.execute(
+                    SQL("DELETE FROM ds_bonus_run_progress WHERE run_id = %s", run.id)
+                )
                 run.message_post(
                     body=self.env._(
                         "Computation queued to a background job by %s.",
@@ -504,12 +531,29 @@ class DsBonusRun(models.Model):
         runs = self.search([("job_state", "=", "queued")], order="id")
         if not runs:
             return
-        run = runs[0]
         progress = not (
             odoo_module.current_test
             or self.env.registry.in_test_mode()
             or self.env.context.get("ds_bonus_progress_same_cursor")
         )
+        run = next((r for r in runs if r._try_lock_job()), None)
+        if not run:
+            return  # every queued run is being computed by another worker
+        if progress:
+            # a worker killed mid-query: PostgreSQL notices the lost client within a
+            # second and rolls the job back (releasing its locks) instead of running the
+            # statement to its end (PostgreSQL 14+; ignored where unavailable)
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(
+                        SQL(
+                            "SELECT set_config('client_connection_check_interval', '1000', true)"
+                        )
+                    )
+            except Exception:  # noqa: BLE001 - an optional safeguard
+                _logger.debug("client_connection_check_interval unavailable")
+        # started (the form tells an interrupted job from one not started yet by it)
+        run._set_progress(0.0, progress)
         try:
             with self.env.cr.savepoint():
                 run._compute_now(progress=progress)
@@ -540,19 +584,68 @@ class DsBonusRun(models.Model):
             )
         )
 
+    def _try_lock_job(self):
+        """Take the job lock of the run for the current transaction; False when
+        another worker holds it."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", JOB_LOCK_NAMESPACE, self.id)
+        )
+        return self.env.cr.fetchone()[0]
+
     @api.depends("job_state")
     def _compute_progress(self):
-        data = {}
+        data, running = {}, set()
         if self.ids:
             self.env.cr.execute(
                 SQL(
-                    "SELECT run_id, progress FROM ds_bonus_run_progress WHERE run_id IN %s",
+                    """SELECT run_id, progress, write_date FROM ds_bonus_run_progress
+                        WHERE run_id IN %s""",
                     tuple(self.ids),
                 )
             )
-            data = dict(self.env.cr.fetchall())
+            data = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+            # runs whose job lock a live transaction holds (pg_locks is not
+            # transactional: it shows who holds what right now)
+            self.env.cr.execute(
+                SQL(
+                    """SELECT objid::integer FROM pg_locks
+                        WHERE locktype = 'advisory' AND granted AND objsubid = 2
+                          AND database = (SELECT oid FROM pg_database
+                                           WHERE datname = current_database())
+                          AND classid = %s::oid AND objid::integer IN %s""",
+                    JOB_LOCK_NAMESPACE,
+                    tuple(self.ids),
+                )
+            )
+            running = {row[0] for row in self.env.cr.fetchall()}
         for run in self:
-            run.progress = 100.0 if run.job_state == "done" else data.get(run.id, 0.0)
+            value, heartbeat = data.get(run.id, (0.0, False))
+            run.progress = 100.0 if run.job_state == "done" else value
+            run.job_heartbeat = heartbeat if run.id in data else False
+            status = message = False
+            if run.job_state in ("queued", "running"):
+                if run.id in running:
+                    status = "running"
+                    message = self.env._(
+                        "Computing in the background: %(progress)s %%",
+                        progress=f"{value:.0f}",
+                    )
+                elif run.id in data:
+                    status = "interrupted"
+                    message = self.env._(
+                        "Interrupted at %(progress)s %% — waiting for the background job "
+                        "to resume it (since %(since)s)",
+                        progress=f"{value:.0f}",
+                        since=format_datetime(self.env, heartbeat),
+                    )
+                else:
+                    status = "queued"
+                    message = self.env._(
+                        "Queued — waiting for the background job to start it."
+                    )
+            run.job_status = status
+            run.job_status_message = message
 
     def _set_progress(self, value, progress):
         """Write the progress of a background job in a side table (never the run row):

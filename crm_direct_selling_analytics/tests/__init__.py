@@ -2,6 +2,7 @@
 from . import test_campaign_assignment
 from . import test_campaign_channels
 from . import test_campaign_measure
+from . import test_crash_resume
 from . import test_derived_tables
 from . import test_export_values
 from . import test_reports
