@@ -175,8 +175,9 @@ class DsDistributor(models.Model):
         return res
 
     def init(self):
-        super().init()
+        res = super().init()
         genealogy_guard.install(self.env.cr)
+        return res
 
     def _ds_genealogy_lock_rows(self, *others):
         """Lock ``self`` and ``others`` (distributors) in id order before a genealogy change reads
