@@ -1054,6 +1054,7 @@ class DsDistributor(models.Model):
         return action
 
     def action_open_move_wizard(self):
+        self._ds_check_manager()
         return {
             "type": "ir.actions.act_window",
             "name": _("Move Distributor"),
@@ -1064,6 +1065,7 @@ class DsDistributor(models.Model):
         }
 
     def action_open_terminate_wizard(self):
+        self._ds_check_manager()
         return {
             "type": "ir.actions.act_window",
             "name": _("Terminate Distributor"),

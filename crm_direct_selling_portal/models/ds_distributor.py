@@ -33,6 +33,10 @@ class DsDistributor(models.Model):
         missing or invalid email is refused with the distributor named.
         """
         self.check_access("write")
+        if not self._ds_is_manager():
+            raise AccessError(
+                _("Only Direct Selling managers can grant portal access.")
+            )
         bad = self.filtered(lambda d: not email_normalize(d.email or ""))
         if bad:
             raise UserError(
