@@ -115,7 +115,6 @@ class DsPartnerRfm(models.Model):
         for company in self.env["res.company"].search([]):
             self._refresh_company(company)
 
-    @api.model
     def action_refresh_all(self):
         self._refresh_company(self.env.company)
         return True
