@@ -98,7 +98,10 @@ class DsReportXlsxMixin(models.AbstractModel):
         return buf.getvalue()
 
     @api.model
-    def action_export_xlsx(self):
+    def action_export_xlsx(self, res_ids=None):
+        """The whole report as an XLSX download. ``res_ids``: the rows selected in the
+        list, which the web client passes to a list header button (the export covers
+        the report as filtered by ``_xlsx_domain``, not a selection)."""
         data = self._xlsx_export()
         name = f"{self._description} {fields.Date.context_today(self)}.xlsx"
         attachment = self.env["ir.attachment"].create(
