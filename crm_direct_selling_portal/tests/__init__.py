@@ -1,2 +1,6 @@
-from . import test_genealogy_access, test_portal_routes, test_portal_tour
-from . import test_every_button
+from . import (
+    test_every_button,
+    test_genealogy_access,
+    test_portal_routes,
+    test_portal_tour,
+)
