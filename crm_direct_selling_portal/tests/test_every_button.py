@@ -143,8 +143,10 @@ class TestEveryButton(DsPortalCommon):
         cls.campaign = env["ds.campaign"].create(
             dict(campaign_vals, name="DSB campaign")
         )
-        # a running one, for the campaign response report
-        running = env["ds.campaign"].create(dict(campaign_vals, name="DSB running"))
+        # running ones, for the campaign response report (two: Cancel is pressed on one)
+        running = env["ds.campaign"].create(
+            [dict(campaign_vals, name=f"DSB running {i}") for i in (1, 2)]
+        )
         running.action_assign()
         running.action_launch()
         env["ds.lead.routing.rule"].create({"name": "DSB routing"})
@@ -325,6 +327,8 @@ class TestEveryButton(DsPortalCommon):
     # ------------------------------------------------------------------ pressing
     def _press(self, model, method, ids, context, where, visible, expect_rows):
         self.pressed.add((model, method))
+        if ids:
+            self.pressed_on_rows.add((model, method))
         result, error = self._json(
             "/web/dataset/call_button",
             {
@@ -732,6 +736,7 @@ class TestEveryButton(DsPortalCommon):
         self.failures = []
         self.uncovered = []
         self.pressed = set()
+        self.pressed_on_rows = set()
         self.windows_seen = set()
         self.to_open = []
         self.views_loaded = 0
@@ -795,6 +800,16 @@ class TestEveryButton(DsPortalCommon):
         ):
             self.assertIn(key, self.pressed)
         self.assertGreater(self.downloads, 5)
+        # the reports were exported with rows (the files were checked to hold them)
+        for model in (
+            "ds.partner.rfm",
+            "ds.report.pareto",
+            "ds.report.churn",
+            "ds.report.cohort",
+            "ds.report.income",
+            "ds.report.campaign.response",
+        ):
+            self.assertIn((model, "action_export_xlsx"), self.pressed_on_rows)
 
     def test_every_button_user(self):
         self._walk(self.user_plain)
