@@ -55,7 +55,9 @@ class DsDistributor(models.Model):
         copy=False,
         index=True,
         tracking=True,
-        default=lambda self: self._default_code(),
+        # drawn from the sequence in create(), not when a New form opens
+        default="/",
+        help="Left at / (or empty), the next code of the sequence is given on save.",
     )
     sponsor_id = fields.Many2one(
         "ds.distributor",

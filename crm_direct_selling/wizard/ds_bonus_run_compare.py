@@ -25,7 +25,7 @@ class DsBonusRunCompare(models.TransientModel):
 
     def _comparison_rows(self):
         """Rows (label, [value per run]) of the comparison, values already formatted."""
-        runs = self.run_ids
+        runs = self.run_ids._origin  # the wizard's onchange holds new records
         fmt = lambda run, a: format_amount(self.env, a, run.currency_id)  # noqa: E731
         rows = [
             (self.env._("Plan"), [r.plan_id.name for r in runs]),

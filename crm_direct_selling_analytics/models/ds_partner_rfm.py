@@ -116,7 +116,6 @@ class DsPartnerRfm(models.Model):
         for company in self.env["res.company"].search([]):
             self._refresh_company(company)
 
-    @api.model
     def action_refresh_all(self):
         ds_check_manager(self.env, self.env._("recompute RFM scores"), self)
         self._refresh_company(self.env.company)

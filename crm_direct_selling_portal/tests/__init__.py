@@ -1,4 +1,5 @@
 from . import (
+    test_every_button,
     test_genealogy_access,
     test_permission_matrix,
     test_portal_routes,
