@@ -38,36 +38,46 @@ CREATE INDEX IF NOT EXISTS ds_genealogy_check_xid_idx ON ds_genealogy_check (xid
 CREATE UNLOGGED TABLE IF NOT EXISTS ds_genealogy_tx (xid bigint PRIMARY KEY);
 
 CREATE OR REPLACE FUNCTION ds_genealogy_record() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    changed integer;
+    genealogy_changed text := '(n.sponsor_id IS DISTINCT FROM o.sponsor_id
+                                OR n.depth IS DISTINCT FROM o.depth
+                                OR n.company_id IS DISTINCT FROM o.company_id
+                                OR n.parent_path IS DISTINCT FROM o.parent_path)';
 BEGIN
+    -- Record the changed rows; when there are any, touch their sponsors that the statement
+    -- did not write and mark the transaction for the check at commit. The touch fires this
+    -- trigger again, which records nothing and stops there. Dynamic statements: planned for
+    -- the actual size of the transition tables each time (a plan cached for the touch's few
+    -- rows would probe thousands of rows one by one).
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO ds_genealogy_check (xid, distributor_id)
-        SELECT txid_current(), n.id FROM ds_new n;
-        IF NOT FOUND THEN
+        EXECUTE 'INSERT INTO ds_genealogy_check (xid, distributor_id)
+                 SELECT txid_current(), n.id FROM ds_new n';
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        IF changed = 0 THEN
             RETURN NULL;
         END IF;
-        -- touch the sponsors written by no other row of the statement
-        UPDATE ds_distributor d SET parent_path = d.parent_path
-         WHERE d.id IN (SELECT n.sponsor_id FROM ds_new n)
-           AND NOT EXISTS (SELECT 1 FROM ds_new x WHERE x.id = d.id);
+        EXECUTE 'UPDATE ds_distributor d SET parent_path = d.parent_path
+                   FROM (SELECT sponsor_id AS id FROM ds_new WHERE sponsor_id IS NOT NULL
+                         EXCEPT
+                         SELECT id FROM ds_new) t
+                  WHERE d.id = t.id';
     ELSE
-        INSERT INTO ds_genealogy_check (xid, distributor_id)
-        SELECT txid_current(), n.id
-          FROM ds_new n JOIN ds_old o ON o.id = n.id
-         WHERE n.sponsor_id IS DISTINCT FROM o.sponsor_id
-            OR n.parent_path IS DISTINCT FROM o.parent_path
-            OR n.depth IS DISTINCT FROM o.depth
-            OR n.company_id IS DISTINCT FROM o.company_id;
-        IF NOT FOUND THEN
+        EXECUTE 'INSERT INTO ds_genealogy_check (xid, distributor_id)
+                 SELECT txid_current(), n.id
+                   FROM ds_new n JOIN ds_old o ON o.id = n.id
+                  WHERE ' || genealogy_changed;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        IF changed = 0 THEN
             RETURN NULL;
         END IF;
-        UPDATE ds_distributor d SET parent_path = d.parent_path
-         WHERE d.id IN (SELECT n.sponsor_id
-                          FROM ds_new n JOIN ds_old o ON o.id = n.id
-                         WHERE n.sponsor_id IS DISTINCT FROM o.sponsor_id
-                            OR n.parent_path IS DISTINCT FROM o.parent_path
-                            OR n.depth IS DISTINCT FROM o.depth
-                            OR n.company_id IS DISTINCT FROM o.company_id)
-           AND NOT EXISTS (SELECT 1 FROM ds_new x WHERE x.id = d.id);
+        EXECUTE 'UPDATE ds_distributor d SET parent_path = d.parent_path
+                   FROM (SELECT n.sponsor_id AS id
+                           FROM ds_new n JOIN ds_old o ON o.id = n.id
+                          WHERE n.sponsor_id IS NOT NULL AND ' || genealogy_changed || '
+                         EXCEPT
+                         SELECT id FROM ds_new) t
+                  WHERE d.id = t.id';
     END IF;
     INSERT INTO ds_genealogy_tx (xid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
     RETURN NULL;
