@@ -624,19 +624,22 @@ class DsBonusRun(models.Model):
             run.progress = 100.0 if run.job_state == "done" else value
             run.job_heartbeat = heartbeat if run.id in data else False
             status = message = False
+            # formatted outside the translated calls (the term extractor evaluates their
+            # arguments)
+            percent = f"{value:.0f}"
             if run.job_state in ("queued", "running"):
                 if run.id in running:
                     status = "running"
                     message = self.env._(
                         "Computing in the background: %(progress)s %%",
-                        progress=f"{value:.0f}",
+                        progress=percent,
                     )
                 elif run.id in data:
                     status = "interrupted"
                     message = self.env._(
                         "Interrupted at %(progress)s %% — waiting for the background job "
                         "to resume it (since %(since)s)",
-                        progress=f"{value:.0f}",
+                        progress=percent,
                         since=format_datetime(self.env, heartbeat),
                     )
                 else:

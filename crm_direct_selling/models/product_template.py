@@ -6,6 +6,7 @@ from .ds_access import DS_MANAGER, ds_has_group
 # PV/BV per unit: never negative (a refund is what makes volume negative) and below
 # this bound, far above any real product yet far from what sums of volumes can hold
 DS_POINTS_MAX = 1e9
+DS_POINTS_MAX_TEXT = f"{DS_POINTS_MAX:,.0f}"
 
 
 class ProductTemplate(models.Model):
@@ -33,7 +34,7 @@ class ProductTemplate(models.Model):
                             "and below %(max)s (got %(value)s).",
                             field=product._fields[fname].string,
                             product=product.display_name,
-                            max=f"{DS_POINTS_MAX:,.0f}",
+                            max=DS_POINTS_MAX_TEXT,
                             value=value,
                         )
                     )
