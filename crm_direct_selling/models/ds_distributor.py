@@ -436,10 +436,13 @@ class DsDistributor(models.Model):
         self._ds_genealogy_moved()
 
     def _ds_genealogy_moved(self):
-        """After a move: drop the cached paths, and the cached record rules of every server process
-        (the portal rules hold the leader's path prefix), so a moved leader keeps reading their team."""
+        """After a move: drop the cached paths; and when the path of a distributor who is a user
+        changed in this transaction (genealogy_guard records those rows), the cached record rules
+        of every server process, which hold that user's path prefix: a moved leader keeps reading
+        their team. Moves of distributors without a login leave the caches alone."""
         self.invalidate_model(["sponsor_id", "frontline_ids", "parent_path", "depth"])
-        self.env.registry.clear_cache()
+        if genealogy_guard.moved_users(self.env.cr):
+            self.env.registry.clear_cache()
 
     @api.model
     def _ds_create_sql(self, vals_list, update_paths=True):

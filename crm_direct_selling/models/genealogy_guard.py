@@ -150,3 +150,18 @@ def lock_rows(cr, ids):
                 ids,
             )
         )
+
+
+def moved_users(cr):
+    """True when a distributor whose path changed in this transaction has a user (their
+    record rules, cached per user, hold their path prefix)."""
+    cr.execute(
+        SQL(
+            """SELECT 1 FROM ds_genealogy_check c
+                 JOIN ds_distributor d ON d.id = c.distributor_id
+                 JOIN res_users u ON u.partner_id = d.partner_id
+                WHERE c.xid = txid_current()
+                LIMIT 1"""
+        )
+    )
+    return bool(cr.fetchone())
