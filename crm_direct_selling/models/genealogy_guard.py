@@ -37,7 +37,10 @@ CREATE UNLOGGED TABLE IF NOT EXISTS ds_genealogy_check (
 CREATE INDEX IF NOT EXISTS ds_genealogy_check_xid_idx ON ds_genealogy_check (xid);
 CREATE UNLOGGED TABLE IF NOT EXISTS ds_genealogy_tx (xid bigint PRIMARY KEY);
 
-CREATE OR REPLACE FUNCTION ds_genealogy_record() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION ds_genealogy_record() RETURNS trigger LANGUAGE plpgsql
+    -- its own planner settings: the recursive path update turns hash and merge joins off
+    SET enable_hashjoin = on SET enable_mergejoin = on
+    AS $fn$
 DECLARE
     changed integer;
     genealogy_changed text := '(n.sponsor_id IS DISTINCT FROM o.sponsor_id
@@ -84,7 +87,10 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION ds_genealogy_validate() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION ds_genealogy_validate() RETURNS trigger LANGUAGE plpgsql
+    -- its own planner settings: the recursive path update turns hash and merge joins off
+    SET enable_hashjoin = on SET enable_mergejoin = on
+    AS $fn$
 DECLARE
     bad integer;
 BEGIN
