@@ -921,8 +921,6 @@ class DsDistributor(models.Model):
         if "sponsor_id" in vals:
             new_sponsor = self.browse(vals.pop("sponsor_id") or [])
             changed = self.filtered(lambda d: d.sponsor_id != new_sponsor)
-            if changed:
-                changed._ds_genealogy_lock_rows(new_sponsor)
             old = {d.id: d.sponsor_id.id for d in changed}
             res = super().write(vals) if vals else True
             if changed:
