@@ -1,6 +1,6 @@
 {
     "name": "Direct Selling CRM",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Direct Selling",
     "sequence": 16,
     "summary": "Distributor network, product points, volumes, ranks, bonus plans "

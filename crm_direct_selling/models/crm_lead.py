@@ -395,7 +395,23 @@ class CrmLead(models.Model):
             model_id = self.env["ir.model"]._get_id("crm.lead")
             activity_vals = []
             for lead in to_company:
-                user = lead.user_id or lead.ds_routing_rule_id.user_id or self.env.user
+                # the salesperson, the routing rule's user, else the company's responsible
+                # (Settings); never OdooBot, who runs the cron
+                user = next(
+                    (
+                        candidate
+                        for candidate in (
+                            lead.user_id,
+                            lead.ds_routing_rule_id.user_id,
+                            (lead.company_id or self.env.company)._ds_responsible_user(),
+                            self.env.user,
+                        )
+                        if candidate and candidate.active and not candidate._is_superuser()
+                    ),
+                    None,
+                )
+                if not user:
+                    continue
                 activity_vals.append(
                     {
                         "res_model_id": model_id,

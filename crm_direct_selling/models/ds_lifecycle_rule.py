@@ -1,11 +1,12 @@
 import logging
 import uuid
+from collections import defaultdict
 from datetime import timedelta
 
 from lxml import html
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, split_every
 from odoo.tools.safe_eval import safe_eval
@@ -54,6 +55,7 @@ class DsLifecycleRule(models.Model):
     the messages in batches."""
 
     _name = "ds.lifecycle.rule"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Lifecycle Automation Rule"
     _order = "sequence, id"
 
@@ -93,10 +95,12 @@ class DsLifecycleRule(models.Model):
         "mail.activity.type",
         default=lambda self: self.env.ref("mail.mail_activity_data_todo", False),
     )
-    activity_user_id = fields.Many2one(
+    responsible_user_id = fields.Many2one(
         "res.users",
-        string="Fallback Responsible",
-        help="At risk: assigned the activity when the upline leader has no user.",
+        string="Responsible",
+        domain=[("share", "=", False)],
+        help="At risk: receives the alerts of distributors whose sponsor has no internal "
+        "user (default: the responsible in Settings).",
     )
     log_count = fields.Integer(compute="_compute_log_count", string="Sent")
 
@@ -651,83 +655,158 @@ class DsLifecycleRule(models.Model):
             values_list.append(values)
         return self.env["mail.mail"].sudo().create(values_list)
 
+    def _ds_at_risk_fallback_user(self):
+        """The rule's responsible, else the company's (Settings); never OdooBot."""
+        self.ensure_one()
+        user = self.sudo().responsible_user_id
+        if user and user.active and not user.share and not user._is_superuser():
+            return user
+        return self.company_id._ds_responsible_user()
+
     def _execute_at_risk(self, rows):
-        """One activity per inactive distributor, assigned to the sponsor's
-        user (else the rule's fallback, else the salesperson of the partner)."""
-        Distributor = self.env["ds.distributor"].sudo()
-        distributors = Distributor.browse([row[3] for row in rows])
-        sponsor_partner_ids = distributors.sponsor_id.partner_id.ids
-        user_by_partner = {}
-        if sponsor_partner_ids:
-            for partner_id, user_id in self.env.execute_query(
-                SQL(
-                    """
-                    SELECT DISTINCT ON (u.partner_id) u.partner_id, u.id
-                      FROM res_users u
-                     WHERE u.partner_id = ANY(%s) AND u.active
-                  ORDER BY u.partner_id, u.share, u.id
-                    """,
-                    sponsor_partner_ids,
-                )
-            ):
-                user_by_partner[partner_id] = user_id
-        activity_field = Distributor._fields.get("activity_ids")
-        on_distributor = bool(activity_field) and not activity_field.inherited
-        res_model = "ds.distributor" if on_distributor else "res.partner"
-        model_id = self.env["ir.model"]._get_id(res_model)
+        """At-risk alerts grouped per responsible: one to-do per responsible user and
+        occasion (closed period), listing the inactive distributors, instead of one
+        to-do per distributor. The responsible is the sponsor's internal user, else
+        the rule's responsible, else the company's (Settings); never OdooBot. Rows
+        nobody can take are not logged, so they come back once a responsible is set.
+        Batches of one occasion add to the same to-do."""
+        self.ensure_one()
+        fallback = self._ds_at_risk_fallback_user()
+        recipient_rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT d.id,
+                       (SELECT u.id FROM res_users u
+                         WHERE u.partner_id = s.partner_id AND u.active AND NOT u.share
+                           AND u.id != %(root)s
+                      ORDER BY u.id LIMIT 1)
+                  FROM ds_distributor d
+                  JOIN ds_distributor s ON s.id = d.sponsor_id
+                 WHERE d.id = ANY(%(ids)s)
+                """,
+                root=SUPERUSER_ID,
+                ids=[row[3] for row in rows],
+            )
+        )
+        user_by_distributor = {
+            distributor_id: user_id or fallback.id
+            for distributor_id, user_id in recipient_rows
+        }
+        groups = defaultdict(list)
+        orphans = []
+        for row in rows:
+            user_id = user_by_distributor.get(row[3])
+            if user_id:
+                groups[(user_id, row[1])].append(row[4])
+            else:
+                orphans.append(row[4])
+        if orphans:
+            self.env.cr.execute(
+                SQL("DELETE FROM ds_lifecycle_log WHERE id = ANY(%s)", orphans)
+            )
+            _logger.warning(
+                "Lifecycle rule %s (id %s): %s at-risk distributors have no responsible "
+                "(their sponsor has no internal user and no responsible is set on the rule "
+                "or in Settings); they stay due.",
+                self.name,
+                self.id,
+                len(orphans),
+            )
         activity_type = self.activity_type_id or self.env.ref(
             "mail.mail_activity_data_todo"
         )
-        vals_list = []
-        for distributor in distributors:
-            sponsor = distributor.sponsor_id
-            user_id = (
-                user_by_partner.get(sponsor.partner_id.id)
-                or self.activity_user_id.id
-                or distributor.partner_id.user_id.id
-                or self.env.user.id
-            )
-            vals_list.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": distributor.id
-                    if on_distributor
-                    else distributor.partner_id.id,
-                    "activity_type_id": activity_type.id,
-                    "summary": _(
-                        "At risk: %(name)s inactive for %(count)s periods",
-                        name=distributor.name,
-                        count=self.inactive_periods,
-                    ),
-                    "note": _(
-                        "%(name)s, on your frontline, had no activity in the last %(count)s closed periods. "
-                        "A call may help.",
-                        name=distributor.name,
-                        count=self.inactive_periods,
-                    ),
-                    "user_id": user_id,
-                    "date_deadline": fields.Date.context_today(self),
-                }
-            )
-        activities = (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(mail_activity_quick_update=True)
-            .create(vals_list)
+        model_id = self.env["ir.model"]._get_id(self._name)
+        Activity = (
+            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
         )
-        if activities:
-            self.env.cr.execute(
+        Users = self.env["res.users"].sudo()
+        for (user_id, occasion_key), log_ids in groups.items():
+            existing = self.env.execute_query(
                 SQL(
                     """
-                    UPDATE ds_lifecycle_log l SET activity_id = v.activity_id
-                      FROM (SELECT UNNEST(%s::int[]) AS log_id, UNNEST(%s::int[]) AS activity_id) v
-                     WHERE l.id = v.log_id
+                    SELECT a.id FROM ds_lifecycle_log l
+                      JOIN mail_activity a ON a.id = l.activity_id
+                     WHERE l.rule_id = %s AND l.occasion_key = %s AND a.user_id = %s
+                     LIMIT 1
                     """,
-                    [row[4] for row in rows],
-                    activities.ids,
+                    self.id,
+                    occasion_key,
+                    user_id,
                 )
             )
+            activity = Activity.browse(existing[0][0]) if existing else Activity
+            if not activity:
+                activity = Activity.create(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": self.id,
+                        "activity_type_id": activity_type.id,
+                        "user_id": user_id,
+                        "date_deadline": fields.Date.context_today(self),
+                    }
+                )
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE ds_lifecycle_log SET activity_id = %s WHERE id = ANY(%s)",
+                    activity.id,
+                    log_ids,
+                )
+            )
+            activity.write(self._ds_at_risk_activity_text(activity, Users.browse(user_id)))
         return len(rows)
+
+    def _ds_at_risk_activity_text(self, activity, user):
+        """Summary and note of a grouped at-risk to-do, in the responsible's language:
+        how many, and the first ones by name with their sponsor (links to the records)."""
+        shown = 200
+        found = self.env.execute_query(
+            SQL(
+                """
+                SELECT d.id, p.name, sp.name, COUNT(*) OVER ()
+                  FROM ds_lifecycle_log l
+                  JOIN ds_distributor d ON d.partner_id = l.partner_id
+                  JOIN res_partner p ON p.id = d.partner_id
+             LEFT JOIN ds_distributor s ON s.id = d.sponsor_id
+             LEFT JOIN res_partner sp ON sp.id = s.partner_id
+                 WHERE l.activity_id = %s
+              ORDER BY p.name, d.id
+                 LIMIT %s
+                """,
+                activity.id,
+                shown,
+            )
+        )
+        total = found[0][3] if found else 0
+        env = self.with_context(lang=user.lang or self.env.lang).env
+        items = Markup("").join(
+            Markup('<li><a href="/odoo/ds.distributor/%s">%s</a> (%s)</li>')
+            % (distributor_id, name, env._("sponsor: %s", sponsor or "-"))
+            for distributor_id, name, sponsor, _total in found
+        )
+        more = ""
+        if total > shown:
+            more = Markup("<p>%s</p>") % env._(
+                "... and %(count)s more: see the rule's Sent list.",
+                count=total - shown,
+            )
+        periods = self.inactive_periods
+        return {
+            "summary": env._(
+                "At risk: %(count)s distributors inactive for %(periods)s periods",
+                count=total,
+                periods=periods,
+            ),
+            "note": Markup("<p>%s</p><ul>%s</ul>%s")
+            % (
+                env._(
+                    "These distributors had no activity in the last %(periods)s closed "
+                    "periods. A call from their sponsor may help.",
+                    periods=periods,
+                ),
+                items,
+                more,
+            ),
+        }
 
     @api.model
     def _cron_lifecycle(self, today=None, rules=None, batch_size=None):

@@ -21,3 +21,19 @@ class ResCompany(models.Model):
         default="posting_period",
         required=True,
     )
+    ds_responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Direct Selling Responsible",
+        domain=[("share", "=", False)],
+        help="Receives the follow-up work nobody in the network can take: at-risk "
+        "distributors whose sponsor has no internal user, leads returned by the network.",
+    )
+
+    def _ds_responsible_user(self):
+        """The company's responsible for network follow-ups (an active internal user),
+        or an empty recordset: work is never assigned to OdooBot or the superuser."""
+        self.ensure_one()
+        user = self.sudo().ds_responsible_user_id
+        if not user or not user.active or user.share or user._is_superuser():
+            return self.env["res.users"]
+        return user

@@ -10,3 +10,6 @@ class ResConfigSettings(models.TransientModel):
     ds_refund_policy = fields.Selection(
         related="company_id.ds_refund_policy", readonly=False
     )
+    ds_responsible_user_id = fields.Many2one(
+        related="company_id.ds_responsible_user_id", readonly=False
+    )

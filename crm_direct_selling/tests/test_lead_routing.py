@@ -277,16 +277,40 @@ class TestLeadRouting(TransactionCase):
         self.assertIn("returned to the company", lead.message_ids[0].body)
         activity = lead.activity_ids
         self.assertEqual(len(activity), 1)
-        self.assertEqual(activity.user_id, lead.user_id or self.salesman)
+        # the lead's default salesperson is the creating user, OdooBot here: skipped
+        self.assertTrue(lead.user_id._is_superuser())
+        self.assertEqual(activity.user_id, self.salesman, "the routing rule's user")
         self.assertEqual(lead.campaign_id, self.campaign, "UTM kept through escalation")
 
     def test_escalation_without_sponsor_returns_to_company(self):
-        lead = self._leads(1, user_id=False)
-        lead.ds_distributor_id = self.d_dirk  # Dirk has no sponsor
-        self._age(lead, 10)
+        """A returned lead without salesperson goes to the responsible set in
+        Settings; with none, nobody gets a to-do (never OdooBot, who runs the cron)."""
+        responsible = self.env["res.users"].create(
+            {
+                "name": "Rita Responsible",
+                "login": "rita.routing",
+                "groups_id": [(6, 0, [self.env.ref("base.group_user").id])],
+            }
+        )
+        lead, orphan = self._leads(2, user_id=False)
+        (lead | orphan).ds_distributor_id = self.d_dirk  # Dirk has no sponsor
+        self._age(lead | orphan, 10)
+        self.assertTrue(self.env.user._is_superuser(), "the cron runs as OdooBot")
+        self.company.ds_responsible_user_id = False
         self.env["crm.lead"]._cron_ds_escalate_leads()
+        self.assertFalse(orphan.ds_distributor_id, "returned to the company")
         self.assertFalse(lead.ds_distributor_id)
-        self.assertTrue(lead.activity_ids)
+        self.assertFalse(
+            (lead | orphan).activity_ids, "no to-do for OdooBot when nobody is responsible"
+        )
+        self.assertIn("returned to the company", orphan.message_ids[0].body)
+        lead2 = self._leads(1, user_id=False)
+        lead2.ds_distributor_id = self.d_dirk
+        self._age(lead2, 10)
+        self.company.ds_responsible_user_id = responsible
+        self.env["crm.lead"]._cron_ds_escalate_leads()
+        self.assertFalse(lead2.ds_distributor_id)
+        self.assertEqual(lead2.activity_ids.user_id, responsible)
 
     def test_decline_escalates_at_once(self):
         lead = self._leads(1)

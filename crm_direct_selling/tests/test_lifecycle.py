@@ -397,64 +397,131 @@ class TestLifecycle(TransactionCase):
         self.assertIn("LC Gold", mail.subject)
         self.assertIn("Leader Lena", str(mail.body_html))
 
-    def test_at_risk_activity_for_upline(self):
+    def _at_risk_setup(self, sleepers_under_leader=3, sleepers_elsewhere=2):
+        """Closed periods LC 2032-01/02; ``sleepers_under_leader`` inactive frontline of
+        Leader Lena, ``sleepers_elsewhere`` inactive frontline of a sponsor without a
+        user, one busy and one new distributor."""
         rule = self.env.ref("crm_direct_selling.ds_lifecycle_rule_at_risk")
         rule.active = True
-        leader_user = self.env["res.users"].create(
+        orphan_sponsor = self.env["ds.distributor"].create(
             {
-                "name": "Leader Lena",
-                "login": "lena.lc",
-                "partner_id": self.leader.partner_id.id,
-                "groups_id": [(6, 0, [self.env.ref("base.group_user").id])],
-            }
-        )
-        sleeper = self.env["ds.distributor"].create(
-            {
-                "name": "Sleepy Sid",
-                "email": "sid@example.com",
+                "name": "Userless Ulla",
                 "sponsor_id": self.leader.id,
-                "enrollment_date": date(2025, 1, 1),
+                "enrollment_date": date(2032, 2, 20),  # too new to be at risk herself
                 "company_id": self.company.id,
             }
         )
-        busy = self.env["ds.distributor"].create(
-            {
-                "name": "Busy Bo",
-                "email": "bo@example.com",
-                "sponsor_id": self.leader.id,
-                "enrollment_date": date(2025, 1, 1),
-                "company_id": self.company.id,
-            }
-        )
-        newbie = self.env["ds.distributor"].create(
-            {
-                "name": "New Ned",
-                "email": "ned@example.com",
-                "sponsor_id": self.leader.id,
-                "enrollment_date": date(2032, 2, 10),
-                "company_id": self.company.id,
-            }
-        )
+
+        def make(name, sponsor, enrolled=date(2025, 1, 1)):
+            return self.env["ds.distributor"].create(
+                {
+                    "name": name,
+                    "email": f"{name.split()[0].lower()}@example.com",
+                    "sponsor_id": sponsor.id,
+                    "enrollment_date": enrolled,
+                    "company_id": self.company.id,
+                }
+            )
+
+        sleepers = self.env["ds.distributor"].browse()
+        for i in range(sleepers_under_leader):
+            sleepers |= make(f"Sleepy{i} Sid", self.leader)
+        others = self.env["ds.distributor"].browse()
+        for i in range(sleepers_elsewhere):
+            others |= make(f"Dozy{i} Dan", orphan_sponsor)
+        busy = make("Busy Bo", self.leader)
+        newbie = make("New Ned", self.leader, date(2032, 2, 10))
         p1 = self._period("LC 2032-01", date(2032, 1, 1), date(2032, 1, 31))
         p2 = self._period("LC 2032-02", date(2032, 2, 1), date(2032, 2, 29))
-        self._volume(sleeper, p1, pv=0, is_active=False)
         self._volume(busy, p2, pv=150, is_active=True)
         (p1 | p2).write({"state": "closed"})
-        self._run(date(2032, 3, 2))
-        self._run(date(2032, 3, 3))
+        return rule, sleepers, others, busy, newbie
+
+    def _internal_user(self, name, login, partner=None):
+        vals = {
+            "name": name,
+            "login": login,
+            "groups_id": [(6, 0, [self.env.ref("base.group_user").id])],
+        }
+        if partner:
+            vals["partner_id"] = partner.id
+        return self.env["res.users"].create(vals)
+
+    def test_at_risk_grouped_per_responsible(self):
+        """One to-do per responsible listing the inactive distributors (not one each),
+        on the sponsor's internal user, else the responsible in Settings; batches of one
+        occasion add to the same to-do."""
+        rule, sleepers, others, busy, newbie = self._at_risk_setup()
+        leader_user = self._internal_user("Leader Lena", "lena.lc", self.leader.partner_id)
+        responsible = self._internal_user("Rita Responsible", "rita.lc")
+        self.company.ds_responsible_user_id = responsible
+        rule.responsible_user_id = False
+        self._run(date(2032, 3, 2), batch_size=2)
+        self._run(date(2032, 3, 3), batch_size=2)
         logs = self._logs(rule)
         self.assertEqual(
             logs.partner_id,
-            sleeper.partner_id,
-            "Only the frontline inactive for 2 periods",
+            (sleepers | others).partner_id,
+            "Only the distributors inactive for 2 closed periods",
         )
-        activity = logs.activity_id
-        self.assertEqual(len(activity), 1)
-        self.assertEqual(activity.res_model, "ds.distributor")
-        self.assertEqual(activity.res_id, sleeper.id)
-        self.assertEqual(activity.user_id, leader_user, "Assigned to the upline leader")
-        self.assertIn("Sleepy Sid", activity.summary)
+        self.assertNotIn(busy.partner_id, logs.partner_id)
         self.assertNotIn(newbie.partner_id, logs.partner_id)
+        activities = logs.activity_id
+        self.assertEqual(len(activities), 2, "one to-do per responsible")
+        self.assertEqual(set(activities.mapped("res_model")), {"ds.lifecycle.rule"})
+        by_user = {activity.user_id: activity for activity in activities}
+        self.assertEqual(set(by_user), {leader_user, responsible})
+        lena_todo = by_user[leader_user]
+        self.assertIn("3 distributors", lena_todo.summary)
+        for sleeper in sleepers:
+            self.assertIn(sleeper.name, str(lena_todo.note))
+        self.assertEqual(
+            self._logs(rule, sleepers.partner_id).activity_id, lena_todo
+        )
+        rita_todo = by_user[responsible]
+        self.assertIn("2 distributors", rita_todo.summary)
+        self.assertIn("Userless Ulla", str(rita_todo.note), "the sponsor is named")
+        odoobot = self.env.ref("base.user_root")
+        self.assertFalse(
+            self.env["mail.activity"].search(
+                [("user_id", "=", odoobot.id), ("res_model", "=", "ds.lifecycle.rule")]
+            )
+        )
+
+    def test_at_risk_never_to_odoobot(self):
+        """Without a sponsor user and without a responsible, nobody gets a to-do and the
+        occasions stay due until a responsible is set (the cron runs as OdooBot)."""
+        rule, _sleepers, others, _busy, _newbie = self._at_risk_setup(
+            sleepers_under_leader=0
+        )
+        self.company.ds_responsible_user_id = False
+        rule.responsible_user_id = False
+        self.assertTrue(self.env.user._is_superuser())
+        self._run(date(2032, 3, 2))
+        self.assertFalse(self._logs(rule), "nobody to tell: nothing logged, still due")
+        self.assertFalse(
+            self.env["mail.activity"].search([("res_model", "=", "ds.lifecycle.rule")])
+        )
+        # the rule's own responsible wins over Settings
+        rule_user = self._internal_user("Rudi Rule", "rudi.lc")
+        rule.responsible_user_id = rule_user
+        self.company.ds_responsible_user_id = self._internal_user("Sam Settings", "sam.lc")
+        self._run(date(2032, 3, 3))
+        logs = self._logs(rule)
+        self.assertEqual(logs.partner_id, others.partner_id)
+        self.assertEqual(logs.activity_id.user_id, rule_user)
+
+    def test_at_risk_in_the_responsible_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        rule, sleepers, _others, _busy, _newbie = self._at_risk_setup(
+            sleepers_under_leader=1, sleepers_elsewhere=0
+        )
+        leader_user = self._internal_user("Leader Lena", "lena.lc", self.leader.partner_id)
+        leader_user.lang = "zh_CN"
+        self._run(date(2032, 3, 2))
+        activity = self._logs(rule).activity_id
+        self.assertEqual(activity.user_id, leader_user)
+        self.assertIn(sleepers.name, str(activity.note))
 
     def test_period_close_reminder(self):
         rule = self.env.ref(
