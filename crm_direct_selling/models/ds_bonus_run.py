@@ -194,6 +194,14 @@ class DsBonusRun(models.Model):
         copy=False,
     )
     job_error = fields.Text(readonly=True, copy=False)
+    job_user_id = fields.Many2one(
+        "res.users",
+        string="Queued By",
+        readonly=True,
+        copy=False,
+        help="The user who queued the background computation: the job computes as them "
+        "(in their language), so the run shows who computed it, never OdooBot.",
+    )
     progress = fields.Float(
         compute="_compute_progress", help="Progress of the background job (%)."
     )
@@ -469,7 +477,13 @@ class DsBonusRun(models.Model):
                 and threshold
                 and run._network_size() > threshold
             ):
-                run.write({"job_state": "queued", "job_error": False})
+                run.write(
+                    {
+                        "job_state": "queued",
+                        "job_error": False,
+                        "job_user_id": self.env.uid,
+                    }
+                )
                 # a new job: the progress of an earlier one is not its progress
                 self.env.cr.execute(
                     SQL("DELETE FROM ds_bonus_run_progress WHERE run_id = %s", run.id)
@@ -552,6 +566,11 @@ class DsBonusRun(models.Model):
                     )
             except Exception:  # noqa: BLE001 - an optional safeguard
                 _logger.debug("client_connection_check_interval unavailable")
+        # the job computes as the user who queued it, in their language: the run says who
+        # computed it and its chatter reads in their language (not OdooBot's)
+        job_user = run.job_user_id
+        if job_user and job_user.active and not job_user._is_superuser():
+            run = run.with_user(job_user).sudo().with_context(lang=job_user.lang)
         # started (the form tells an interrupted job from one not started yet by it)
         run._set_progress(0.0, progress)
         try:

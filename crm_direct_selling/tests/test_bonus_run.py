@@ -373,3 +373,40 @@ class TestBonusRun(BonusCommon):
         self.assertEqual(run.progress, 100.0)
         self.assertEqual(run.state, "computed")
         self.assertEqual(self._line_tuples(run), self.JANUARY)
+
+    def test_background_job_computes_as_the_user_who_queued_it(self):
+        """The cron (OdooBot) computes a queued run as the user who pressed Compute, in
+        their language: "Computed by" names them, never OdooBot, and the chatter reads
+        in their language."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["crm_direct_selling"], ["zh_CN"])
+        user = self.env["res.users"].create(
+            {
+                "name": "Queue Quinn",
+                "login": "quinn.bg",
+                "lang": "zh_CN",
+                "company_id": self.company.id,
+                "company_ids": [(6, 0, self.company.ids)],
+                "groups_id": [
+                    (6, 0, [self.env.ref("crm_direct_selling.group_ds_user").id])
+                ],
+            }
+        )
+        plan = self.simple.copy({"name": "Big", "async_threshold": 2})
+        self.jan.action_close()
+        run = self._run(self.jan, plan)
+        run.with_user(user).with_context(lang="zh_CN").action_compute()
+        self.assertEqual(run.job_user_id, user)
+        # the cron runs as OdooBot
+        self.env["ds.bonus.run"].with_user(self.env.ref("base.user_root")).with_context(
+            ds_bonus_progress_same_cursor=True
+        )._cron_compute_runs()
+        self.assertEqual(run.state, "computed")
+        self.assertEqual(run.computed_uid, user)
+        last = run.message_ids[0]
+        self.assertEqual(last.author_id, user.partner_id)
+        translated = self.env["ds.bonus.run"].with_context(lang="zh_CN").env._(
+            "Computed by %s.", user.name
+        )
+        self.assertNotIn("Computed by", translated, "the zh_CN catalogue has the term")
+        self.assertIn(translated, str(last.body))
