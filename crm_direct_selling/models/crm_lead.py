@@ -342,7 +342,16 @@ class CrmLead(models.Model):
                 )
             )
         )
-        due._ds_escalate(now=now)
+        if self.env.user._is_superuser():
+            # the cron (OdooBot) writes the chatter notes in each company's language
+            by_company = defaultdict(lambda: self.browse())
+            for lead in due:
+                by_company[lead.company_id or self.env.company] |= lead
+            for company, leads in by_company.items():
+                lang = company.partner_id.lang or self.env.lang
+                leads.with_context(lang=lang)._ds_escalate(now=now)
+        else:
+            due._ds_escalate(now=now)
         return due
 
     def _ds_escalate(self, now=None):
@@ -403,10 +412,14 @@ class CrmLead(models.Model):
                         for candidate in (
                             lead.user_id,
                             lead.ds_routing_rule_id.user_id,
-                            (lead.company_id or self.env.company)._ds_responsible_user(),
+                            (
+                                lead.company_id or self.env.company
+                            )._ds_responsible_user(),
                             self.env.user,
                         )
-                        if candidate and candidate.active and not candidate._is_superuser()
+                        if candidate
+                        and candidate.active
+                        and not candidate._is_superuser()
                     ),
                     None,
                 )

@@ -717,7 +717,9 @@ class DsLifecycleRule(models.Model):
         )
         model_id = self.env["ir.model"]._get_id(self._name)
         Activity = (
-            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
         )
         Users = self.env["res.users"].sudo()
         for (user_id, occasion_key), log_ids in groups.items():
@@ -752,7 +754,9 @@ class DsLifecycleRule(models.Model):
                     log_ids,
                 )
             )
-            activity.write(self._ds_at_risk_activity_text(activity, Users.browse(user_id)))
+            activity.write(
+                self._ds_at_risk_activity_text(activity, Users.browse(user_id))
+            )
         return len(rows)
 
     def _ds_at_risk_activity_text(self, activity, user):

@@ -379,7 +379,9 @@ class TestBonusRun(BonusCommon):
         their language: "Computed by" names them, never OdooBot, and the chatter reads
         in their language."""
         self.env["res.lang"]._activate_lang("zh_CN")
-        self.env["ir.module.module"]._load_module_terms(["crm_direct_selling"], ["zh_CN"])
+        self.env["ir.module.module"]._load_module_terms(
+            ["crm_direct_selling"], ["zh_CN"]
+        )
         user = self.env["res.users"].create(
             {
                 "name": "Queue Quinn",
@@ -405,8 +407,10 @@ class TestBonusRun(BonusCommon):
         self.assertEqual(run.computed_uid, user)
         last = run.message_ids[0]
         self.assertEqual(last.author_id, user.partner_id)
-        translated = self.env["ds.bonus.run"].with_context(lang="zh_CN").env._(
-            "Computed by %s.", user.name
+        translated = (
+            self.env["ds.bonus.run"]
+            .with_context(lang="zh_CN")
+            .env._("Computed by %s.", user.name)
         )
         self.assertNotIn("Computed by", translated, "the zh_CN catalogue has the term")
         self.assertIn(translated, str(last.body))

@@ -301,7 +301,8 @@ class TestLeadRouting(TransactionCase):
         self.assertFalse(orphan.ds_distributor_id, "returned to the company")
         self.assertFalse(lead.ds_distributor_id)
         self.assertFalse(
-            (lead | orphan).activity_ids, "no to-do for OdooBot when nobody is responsible"
+            (lead | orphan).activity_ids,
+            "no to-do for OdooBot when nobody is responsible",
         )
         self.assertIn("returned to the company", orphan.message_ids[0].body)
         lead2 = self._leads(1, user_id=False)
@@ -330,3 +331,31 @@ class TestLeadRouting(TransactionCase):
         self.assertFalse(
             lead.ds_distributor_id, "The only matching rule belongs to another company"
         )
+
+    def test_escalation_notes_in_the_company_language(self):
+        """The escalation cron runs as OdooBot: its chatter notes are written in the
+        company's language, not OdooBot's."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["crm_direct_selling"], ["zh_CN"]
+        )
+        self.company.partner_id.lang = "zh_CN"
+        lead = self._leads(1)
+        lead.ds_distributor_id = self.d_bob
+        self._age(lead, 10)
+        self.env["crm.lead"].with_user(self.env.ref("base.user_root")).with_context(
+            lang="en_US"
+        )._cron_ds_escalate_leads()
+        self.assertEqual(lead.ds_distributor_id, self.d_anne)
+        body = str(lead.message_ids[0].body)
+        self.assertNotIn("escalated to their sponsor", body)
+        expected = (
+            self.env["crm.lead"]
+            .with_context(lang="zh_CN")
+            .env._(
+                "Not accepted by %(old)s in time: lead escalated to their sponsor %(new)s.",
+                old=self.d_bob.display_name,
+                new=self.d_anne.display_name,
+            )
+        )
+        self.assertIn(expected, body)

@@ -452,7 +452,9 @@ class TestLifecycle(TransactionCase):
         on the sponsor's internal user, else the responsible in Settings; batches of one
         occasion add to the same to-do."""
         rule, sleepers, others, busy, newbie = self._at_risk_setup()
-        leader_user = self._internal_user("Leader Lena", "lena.lc", self.leader.partner_id)
+        leader_user = self._internal_user(
+            "Leader Lena", "lena.lc", self.leader.partner_id
+        )
         responsible = self._internal_user("Rita Responsible", "rita.lc")
         self.company.ds_responsible_user_id = responsible
         rule.responsible_user_id = False
@@ -475,9 +477,7 @@ class TestLifecycle(TransactionCase):
         self.assertIn("3 distributors", lena_todo.summary)
         for sleeper in sleepers:
             self.assertIn(sleeper.name, str(lena_todo.note))
-        self.assertEqual(
-            self._logs(rule, sleepers.partner_id).activity_id, lena_todo
-        )
+        self.assertEqual(self._logs(rule, sleepers.partner_id).activity_id, lena_todo)
         rita_todo = by_user[responsible]
         self.assertIn("2 distributors", rita_todo.summary)
         self.assertIn("Userless Ulla", str(rita_todo.note), "the sponsor is named")
@@ -505,7 +505,9 @@ class TestLifecycle(TransactionCase):
         # the rule's own responsible wins over Settings
         rule_user = self._internal_user("Rudi Rule", "rudi.lc")
         rule.responsible_user_id = rule_user
-        self.company.ds_responsible_user_id = self._internal_user("Sam Settings", "sam.lc")
+        self.company.ds_responsible_user_id = self._internal_user(
+            "Sam Settings", "sam.lc"
+        )
         self._run(date(2032, 3, 3))
         logs = self._logs(rule)
         self.assertEqual(logs.partner_id, others.partner_id)
@@ -516,7 +518,9 @@ class TestLifecycle(TransactionCase):
         rule, sleepers, _others, _busy, _newbie = self._at_risk_setup(
             sleepers_under_leader=1, sleepers_elsewhere=0
         )
-        leader_user = self._internal_user("Leader Lena", "lena.lc", self.leader.partner_id)
+        leader_user = self._internal_user(
+            "Leader Lena", "lena.lc", self.leader.partner_id
+        )
         leader_user.lang = "zh_CN"
         self._run(date(2032, 3, 2))
         activity = self._logs(rule).activity_id

@@ -40,7 +40,9 @@ class TestReportExportTour(DsAnalyticsCommon, HttpCase):
         self.assertEqual(len(produced), 1, "the button produced one file")
         self.assertTrue(produced.name.endswith(".xlsx"))
         self.assertEqual(produced.create_uid, user)
-        sheet = load_workbook(io.BytesIO(base64.b64decode(produced.datas))).worksheets[0]
+        sheet = load_workbook(io.BytesIO(base64.b64decode(produced.datas))).worksheets[
+            0
+        ]
         rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
         header = next(i for i, row in enumerate(rows) if row[0] == "Rank")
         body = rows[header + 1 :]
