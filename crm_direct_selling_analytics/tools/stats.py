@@ -26,11 +26,20 @@ def mean_var(n, s, ss):
 def welch(mean_t, var_t, n_t, mean_c, var_c, n_c, alpha=ALPHA):
     """Welch t-test of mean_t - mean_c; returns dict(diff, low, high, p_value, t, df)."""
     diff = mean_t - mean_c
-    res = {"diff": diff, "low": 0.0, "high": 0.0, "p_value": 1.0, "t": 0.0, "df": 0.0}
+    res = {
+        "diff": diff,
+        "low": 0.0,
+        "high": 0.0,
+        "p_value": 1.0,
+        "t": 0.0,
+        "df": 0.0,
+        "se": 0.0,
+    }
     if n_t < 2 or n_c < 2:
         return res
     a, b = var_t / n_t, var_c / n_c
     se = math.sqrt(a + b)
+    res["se"] = se
     if se == 0.0:
         res.update(low=diff, high=diff, p_value=1.0 if diff == 0 else 0.0)
         return res

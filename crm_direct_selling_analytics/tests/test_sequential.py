@@ -1,0 +1,252 @@
+"""Knowing early and honestly (issue 16): the always-valid interval keeps its error rate
+however often a running campaign is looked at, where the fixed interval does not; the
+p-values of the four metrics are adjusted; a running campaign measured through the web
+client gets the always-valid verdict."""
+
+import json
+import random
+from datetime import timedelta
+
+import numpy as np
+from scipy import stats as sps
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+
+from odoo.addons.crm_direct_selling_analytics.tools import sequential, stats
+
+from .common import DsAnalyticsCommon
+
+half_width = np.vectorize(sequential.half_width)
+
+
+def simulate(sims, n, days, p_target, p_control, mean_amount, seed):
+    """Campaigns of ``n`` members per group looked at every day of a ``days``-day window
+    (members buy with a daily probability, exponential amounts). Returns the share of
+    campaigns whose fixed 95% interval excluded zero at some look, the same for the
+    always-valid interval, and the fixed interval's share at the last look only."""
+    rng = np.random.default_rng(seed)
+    fixed_any = seq_any = fixed_last = 0
+    for start in range(0, sims, 50):
+        size = min(50, sims - start)
+
+        def purchases(p, rng=rng, size=size):
+            bought = rng.random((size, n, days)) < p
+            return rng.exponential(mean_amount, (size, n, days)) * bought
+
+        # the pre-period (same length, before launch, both groups alike) tunes v0
+        pre_t = purchases(p_control).sum(axis=2)
+        pre_c = purchases(p_control).sum(axis=2)
+        y_t = np.cumsum(purchases(p_target), axis=2)
+        y_c = np.cumsum(purchases(p_control), axis=2)
+        diff = y_t.mean(axis=1) - y_c.mean(axis=1)
+        se = np.sqrt(y_t.var(axis=1, ddof=1) / n + y_c.var(axis=1, ddof=1) / n)
+        planned = pre_t.var(axis=1, ddof=1) / n + pre_c.var(axis=1, ddof=1) / n
+        v0 = np.vectorize(sequential.mixture_v0)(planned)[:, None] * np.ones_like(se)
+        q = sps.t.ppf(0.975, 2 * n - 2)
+        fixed = np.abs(diff) > q * se
+        always_valid = np.abs(diff) > half_width(se, v0)
+        fixed_any += fixed.any(axis=1).sum()
+        seq_any += always_valid.any(axis=1).sum()
+        fixed_last += fixed[:, -1].sum()
+    return fixed_any / sims, seq_any / sims, fixed_last / sims
+
+
+@tagged("post_install", "-at_install")
+class TestSequentialStatistics(TransactionCase):
+    def test_daily_peeks_keep_the_error_rate(self):
+        """A/A campaigns looked at 30 times: the fixed interval 'finds' an effect in about
+        a quarter of them, the always-valid one in at most 5% (+ simulation tolerance)."""
+        fixed_any, seq_any, fixed_last = simulate(1000, 400, 30, 0.03, 0.03, 40.0, 1)
+        self.assertGreater(
+            fixed_any, 0.15, "peeking inflates the fixed interval's errors"
+        )
+        self.assertLessEqual(seq_any, 0.05 + 0.015)
+        # the fixed interval is right when looked at once, at the planned end
+        self.assertLess(abs(fixed_last - 0.05), 0.025)
+
+    def test_real_effect_is_found_while_running(self):
+        """Not valid by being useless: a 50% higher purchase rate is proven during the
+        window in most campaigns."""
+        __, seq_any, __ = simulate(300, 400, 30, 0.045, 0.03, 40.0, 3)
+        self.assertGreater(seq_any, 0.8)
+
+    def test_interval_is_wider_than_fixed_and_narrowest_at_the_plan(self):
+        v0 = sequential.mixture_v0(4.0)  # planned se = 2
+        widths = {se: sequential.half_width(se, v0) / se for se in (0.5, 1.0, 2.0, 4.0)}
+        self.assertTrue(all(w > 1.96 for w in widths.values()))
+        self.assertAlmostEqual(widths[2.0], 3.035, places=2)
+        self.assertEqual(min(widths, key=widths.get), 2.0)
+        low, high = sequential.interval(10.0, 2.0, v0)
+        self.assertAlmostEqual((low + high) / 2, 10.0)
+        self.assertEqual(sequential.interval(1.0, 1.0, 0.0), (-np.inf, np.inf))
+
+    def test_multiple_testing_adjustments(self):
+        rng = random.Random(16)
+        for _case in range(200):
+            p = [rng.random() ** 3 for _i in range(rng.randint(1, 6))]
+            bh = sequential.benjamini_hochberg(p)
+            np.testing.assert_allclose(bh, sps.false_discovery_control(p), rtol=1e-12)
+            holm = sequential.holm(p)
+            # reference: Holm's adjusted p is the largest (m - j) p_(j) over the ranks j up
+            # to the hypothesis' own, capped at 1
+            order = sorted(range(len(p)), key=lambda i: p[i])
+            for rank, i in enumerate(order):
+                expected = min(
+                    1.0,
+                    max((len(p) - j) * p[order[j]] for j in range(rank + 1)),
+                )
+                self.assertAlmostEqual(holm[i], expected)
+                self.assertGreaterEqual(holm[i], p[i])
+                self.assertGreaterEqual(holm[i], bh[i] - 1e-12, "Holm is the stricter")
+
+
+@tagged("post_install", "-at_install")
+class TestRunningCampaign(DsAnalyticsCommon, HttpCase):
+    """A running campaign measured through the web client, as a user does daily."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = new_test_user(
+            cls.env,
+            login="ds_seq_analyst",
+            password="ds_seq_analyst",
+            groups="crm_direct_selling.group_ds_manager,base.group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        today = fields.Date.context_today(cls.env["ds.campaign"])
+        cls.today = today
+        cls.partners = cls._bulk_partners(1200, "Seq")
+        cls.segment = cls._segment_of(cls.partners)
+
+    def _campaign(self, name, effect):
+        campaign = self.env["ds.campaign"].create(
+            {
+                "name": name,
+                "segment_id": self.segment.id,
+                "seed": f"seq-{name}",
+                "control_pct": 50.0,
+                "stratify": False,
+                "date_start": self.today - timedelta(days=10),
+                "date_end": self.today + timedelta(days=20),
+            }
+        )
+        campaign.action_assign()
+        campaign.action_launch()
+        rng = random.Random(name)
+        rows = []
+        for member in campaign.member_ids:
+            pid = member.partner_id.id
+            if rng.random() < 0.3:  # the pre-period: same behaviour in both groups
+                rows.append(
+                    (pid, self.today - timedelta(days=15), rng.expovariate(1 / 50), 0)
+                )
+            buy = 0.3 + (effect if member.group == "target" else 0.0)
+            if rng.random() < buy:
+                rows.append(
+                    (pid, self.today - timedelta(days=3), rng.expovariate(1 / 50), 0)
+                )
+        self._bulk_moves(rows)
+        return campaign
+
+    def _press(self, campaign, method):
+        self.authenticate(self.user.login, self.user.login)
+        response = self.url_open(
+            "/web/dataset/call_button",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "params": {
+                        "model": "ds.campaign",
+                        "method": method,
+                        "args": [campaign.ids],
+                        "kwargs": {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        return response.json()
+
+    def test_running_campaign_looked_at_daily(self):
+        campaign = self._campaign("aa", effect=0.0)
+        body = self._press(campaign, "action_measure")
+        self.assertNotIn("error", body, body.get("error"))
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.look_count, 1)
+        self.assertGreater(campaign.sequential_v0, 0.0)
+        # wider than the fixed interval, around the same estimate
+        self.assertLess(campaign.sequential_ci_low, campaign.uplift_ci_low)
+        self.assertGreater(campaign.sequential_ci_high, campaign.uplift_ci_high)
+        self.assertAlmostEqual(
+            (campaign.sequential_ci_low + campaign.sequential_ci_high) / 2,
+            campaign.uplift_revenue_per_member,
+            places=6,
+        )
+        self.assertEqual(campaign.verdict, "early")
+        self.assertIn("Not proven yet", campaign.verdict_text)
+        # the adjusted p-values: Holm over the four metrics
+        raw = [
+            campaign.p_value,
+            campaign.response_p_value,
+            campaign.pv_p_value,
+            campaign.orders_p_value,
+        ]
+        self.assertEqual(
+            [
+                round(v, 10)
+                for v in (
+                    campaign.p_value_adjusted,
+                    campaign.response_p_value_adjusted,
+                    campaign.pv_p_value_adjusted,
+                    campaign.orders_p_value_adjusted,
+                )
+            ],
+            [round(v, 10) for v in sequential.holm(raw)],
+        )
+        # a second look: v0 stays what it was fixed to before the first look
+        v0 = campaign.sequential_v0
+        self._bulk_moves([(campaign.member_ids[0].partner_id.id, self.today, 500.0, 0)])
+        self._press(campaign, "action_measure")
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.look_count, 2)
+        self.assertEqual(campaign.sequential_v0, v0)
+        # the correction is fixed before launch: changing it now is refused
+        body = self._press_write(campaign, {"multiple_testing": "bh"})
+        self.assertIn("error", body)
+        self.assertIn("before launch", body["error"]["data"]["message"])
+        self.assertEqual(campaign.multiple_testing, "holm")
+
+    def _press_write(self, campaign, vals):
+        self.authenticate(self.user.login, self.user.login)
+        return self.url_open(
+            "/web/dataset/call_kw/ds.campaign/write",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "params": {
+                        "model": "ds.campaign",
+                        "method": "write",
+                        "args": [campaign.ids, vals],
+                        "kwargs": {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        ).json()
+
+    def test_strong_effect_proven_while_running(self):
+        campaign = self._campaign("strong", effect=0.6)
+        campaign.action_measure()
+        self.assertGreater(campaign.sequential_ci_low, 0.0)
+        self.assertEqual(campaign.verdict, "positive")
+        self.assertIn("Proven while running", campaign.verdict_text)
+        # after the window, the planned fixed-horizon analysis decides
+        campaign.date_end = self.today - timedelta(days=1)
+        campaign.action_measure()
+        self.assertNotIn("Proven while running", campaign.verdict_text)
+        self.assertEqual(campaign.verdict, "positive")
+        se = stats.welch(1, 1, 2, 0, 1, 2)["se"]
+        self.assertAlmostEqual(se, 1.0)
