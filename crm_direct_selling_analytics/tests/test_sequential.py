@@ -250,3 +250,92 @@ class TestRunningCampaign(DsAnalyticsCommon, HttpCase):
         self.assertEqual(campaign.verdict, "positive")
         se = stats.welch(1, 1, 2, 0, 1, 2)["se"]
         self.assertAlmostEqual(se, 1.0)
+
+    def test_uplift_by_segment_adjusted(self):
+        """An effect in one RFM band only: that band is a finding after the adjustment
+        over every segment tested; the others are not; figures equal scipy's Welch test."""
+        campaign = self.env["ds.campaign"].create(
+            {
+                "name": "bands",
+                "segment_id": self.segment.id,
+                "seed": "seq-bands",
+                "control_pct": 50.0,
+                "stratify": False,
+                "date_start": self.today - timedelta(days=40),
+                "date_end": self.today - timedelta(days=10),
+            }
+        )
+        campaign.action_assign()
+        campaign.action_launch()
+        members = campaign.member_ids.sorted("partner_id")
+        bands = ["champion", "loyal", "lost"]
+        band_of = {m.id: bands[i % 3] for i, m in enumerate(members)}
+        rank = self.rank_2
+        self.env.cr.execute(
+            "UPDATE ds_campaign_member SET rfm_band = v.band, rank_id = v.rank "
+            "FROM unnest(%s::int[], %s::varchar[], %s::int[]) AS v(id, band, rank) "
+            "WHERE ds_campaign_member.id = v.id",
+            [
+                list(band_of),
+                list(band_of.values()),
+                [rank.id if i % 2 else None for i in range(len(band_of))],
+            ],
+        )
+        self.env["ds.campaign.member"].invalidate_model()
+        rng = random.Random(7)
+        rows, revenue = [], {}
+        for member in members:
+            amount = 0.0
+            if rng.random() < 0.4:
+                amount = round(rng.expovariate(1 / 50), 2) + 1
+            if band_of[member.id] == "champion" and member.group == "target":
+                amount += 60.0
+            if amount:
+                rows.append(
+                    (member.partner_id.id, self.today - timedelta(days=20), amount, 0)
+                )
+            revenue[member.id] = amount
+        self._bulk_moves(rows)
+        body = self._press(campaign, "action_measure")
+        self.assertNotIn("error", body, body.get("error"))
+        groups = campaign.subgroup_ids
+        self.assertEqual(
+            sorted(
+                groups.filtered(lambda g: g.dimension == "rfm_band").mapped("rfm_band")
+            ),
+            sorted(bands),
+        )
+        self.assertEqual(
+            groups.filtered(lambda g: g.dimension == "rank").mapped("name"),
+            ["No rank (customers)", rank.name],
+        )
+        for group in groups.filtered(lambda g: g.dimension == "rfm_band"):
+            in_band = [m for m in members if band_of[m.id] == group.rfm_band]
+            t = [revenue[m.id] for m in in_band if m.group == "target"]
+            c = [revenue[m.id] for m in in_band if m.group == "control"]
+            ref = sps.ttest_ind(t, c, equal_var=False)
+            self.assertAlmostEqual(
+                group.p_value, ref.pvalue, places=4
+            )  # shown with 4 digits
+            self.assertAlmostEqual(  # money, in cents
+                group.uplift_revenue_per_member, np.mean(t) - np.mean(c), places=2
+            )
+            self.assertEqual(
+                (group.target_count, group.control_count), (len(t), len(c))
+            )
+        family = groups.filtered("tested").sorted("id")
+        self.assertEqual(len(family), 5)
+        for group, adjusted in zip(
+            family, sequential.holm(family.mapped("p_value")), strict=True
+        ):
+            self.assertAlmostEqual(group.p_value_adjusted, adjusted, delta=1e-3)
+        champion = groups.filtered(lambda g: g.rfm_band == "champion")
+        self.assertTrue(champion.significant)
+        self.assertFalse(
+            groups.filtered(lambda g: g.rfm_band in ("loyal", "lost")).filtered(
+                "significant"
+            )
+        )
+        # a second measurement replaces the rows
+        campaign.action_measure()
+        self.assertEqual(len(campaign.subgroup_ids), 5)
