@@ -31,6 +31,7 @@
         "views/ds_segment_views.xml",
         "views/ds_campaign_views.xml",
         "views/ds_campaign_sequential_views.xml",
+        "views/ds_holdout_measurement_views.xml",
         "views/mailing_mailing_views.xml",
         "views/ds_campaign_mailing_views.xml",
         "views/loyalty_program_views.xml",
