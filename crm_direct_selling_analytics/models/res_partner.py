@@ -22,6 +22,7 @@ class ResPartner(models.Model):
             super().unlink,
             [
                 ("ds_partner_rfm", "partner_id", "cascade"),
+                ("ds_partner_clv", "partner_id", "cascade"),
                 ("ds_segment_member", "partner_id", "cascade"),
                 ("ds_campaign_member", "partner_id", "cascade"),
             ],

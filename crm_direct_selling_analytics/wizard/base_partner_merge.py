@@ -7,6 +7,7 @@ PARTNER_TABLES = (
     ("ds_segment_member", "segment_id"),
     ("ds_campaign_member", "campaign_id"),
     ("ds_partner_rfm", "company_id"),
+    ("ds_partner_clv", "company_id"),
 )
 
 

@@ -1,0 +1,329 @@
+"""Who will leave and what they are worth (issue 16): a BG/NBD + Gamma-Gamma model per
+company, trained on the posted invoices (one SQL query for the per-customer summaries),
+checked on a held-out period (predicted against actual purchases by decile), then scoring
+every customer and distributor in one INSERT. The statistics are in ``tools/clv.py``."""
+
+import time
+from datetime import date, timedelta
+
+import numpy as np
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
+from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
+
+from ..tools import clv
+from ..tools.sqlparts import bulk_settings, partner_moves
+
+MIN_REPEAT_BUYERS = 30
+HISTORY_START = date(1990, 1, 1)
+
+
+class DsClvModel(models.Model):
+    _name = "ds.clv.model"
+    _inherit = ["mail.thread"]
+    _description = "Customer Lifetime Value Model (BG/NBD + Gamma-Gamma)"
+    _order = "id desc"
+
+    name = fields.Char(required=True, default=lambda self: self.env._("Lifetime value"))
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection(
+        [("draft", "Not trained"), ("trained", "Trained")],
+        default="draft",
+        readonly=True,
+    )
+    holdout_days = fields.Integer(
+        string="Held-out Days",
+        default=182,
+        required=True,
+        help="The calibration check: the model is fitted on the history up to this many "
+        "days ago and its predictions compared with what customers actually bought since.",
+    )
+    horizon_days = fields.Integer(
+        string="Horizon (days)", default=365, required=True, readonly=True
+    )
+    trained_on = fields.Datetime(readonly=True)
+    train_seconds = fields.Float(readonly=True)
+    data_until = fields.Date(readonly=True)
+    sample_size = fields.Integer(string="Customers", readonly=True)
+    repeat_buyers = fields.Integer(readonly=True)
+    bgnbd_r = fields.Float(string="r", readonly=True, digits=(16, 4))
+    bgnbd_alpha = fields.Float(string="alpha", readonly=True, digits=(16, 4))
+    bgnbd_a = fields.Float(string="a", readonly=True, digits=(16, 4))
+    bgnbd_b = fields.Float(string="b", readonly=True, digits=(16, 4))
+    gg_p = fields.Float(string="p", readonly=True, digits=(16, 4))
+    gg_q = fields.Float(string="q", readonly=True, digits=(16, 4))
+    gg_gamma = fields.Float(string="gamma", readonly=True, digits=(16, 4))
+    calibration_ids = fields.One2many(
+        "ds.clv.calibration", "model_id", string="Calibration", readonly=True
+    )
+    calibration_predicted = fields.Float(
+        string="Predicted (held-out)",
+        readonly=True,
+        help="Purchases predicted for the held-out days by the model fitted before them.",
+    )
+    calibration_actual = fields.Float(string="Actual (held-out)", readonly=True)
+    calibration_error_pct = fields.Float(
+        string="Total Error (%)", readonly=True, digits=(16, 1), aggregator=None
+    )
+
+    _sql_constraints = [
+        ("holdout_days", "CHECK(holdout_days > 0)", "Held-out days must be positive."),
+    ]
+
+    @api.model
+    def _summaries(self, company, date_to):
+        """Per partner who bought up to ``date_to``: (partner, x repeat purchase days,
+        t_x and T in weeks, average value of the repeat days), one SQL statement."""
+        return self.env.execute_query(
+            SQL(
+                """
+                WITH pm AS (%(moves)s),
+                days AS (
+                    SELECT pm.partner_id, pm.invoice_date AS d, SUM(pm.revenue)::float8 AS v
+                      FROM pm WHERE pm.move_type = 'out_invoice'
+                  GROUP BY pm.partner_id, pm.invoice_date
+                ),
+                s AS (
+                    SELECT partner_id, COUNT(*) - 1 AS x, MIN(d) AS first_d, MAX(d) AS last_d,
+                           SUM(v) - (ARRAY_AGG(v ORDER BY d))[1] AS repeat_value
+                      FROM days GROUP BY partner_id
+                )
+                SELECT partner_id, x, (last_d - first_d) / 7.0, (%(date_to)s::date - first_d) / 7.0,
+                       CASE WHEN x > 0 THEN repeat_value / x ELSE 0 END, first_d, last_d
+                  FROM s
+                """,
+                moves=partner_moves(company.id, HISTORY_START, date_to),
+                date_to=date_to,
+            )
+        )
+
+    @api.model
+    def _arrays(self, rows):
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+        return (
+            np.array(cols[0], dtype=np.int64),
+            np.array(cols[1], dtype=float),
+            np.array(cols[2], dtype=float),
+            np.array(cols[3], dtype=float),
+            np.array(cols[4], dtype=float),
+        )
+
+    def _fit(self, x, tx, T, m):
+        if (x > 0).sum() < MIN_REPEAT_BUYERS:
+            raise UserError(
+                self.env._(
+                    "Too few repeat buyers to train a lifetime-value model: %(found)s "
+                    "customers bought on more than one day, at least %(needed)s are needed.",
+                    found=int((x > 0).sum()),
+                    needed=MIN_REPEAT_BUYERS,
+                )
+            )
+        bgnbd = clv.bgnbd_fit(x, tx, T)
+        repeat = (x > 0) & (m > 0)
+        gg = clv.gamma_gamma_fit(x[repeat], m[repeat])
+        return bgnbd, gg
+
+    def action_train(self):
+        ds_check_manager(self.env, self.env._("train lifetime-value models"), self)
+        for model in self:
+            model.sudo()._train()
+        return True
+
+    def _train(self):
+        self.ensure_one()
+        started = time.time()
+        company = self.company_id
+        today = fields.Date.context_today(self)
+        cutoff = today - timedelta(days=self.holdout_days)
+        self.env.flush_all()
+        cr = self.env.cr
+        with bulk_settings(cr):
+            # 1. calibration: fit on the history up to the cut-off, predict the held-out days
+            before = self._summaries(company, cutoff)
+            pids, x, tx, T, m = self._arrays(before)
+            bgnbd, _gg = self._fit(x, tx, T, m)
+            predicted = clv.bgnbd_expected(bgnbd, self.holdout_days / 7.0, x, tx, T)
+            after = dict(
+                self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT pm.partner_id, COUNT(DISTINCT pm.invoice_date)
+                          FROM (%s) pm WHERE pm.move_type = 'out_invoice'
+                      GROUP BY pm.partner_id
+                        """,
+                        partner_moves(company.id, cutoff + timedelta(days=1), today),
+                    )
+                )
+            )
+            actual = np.array([after.get(int(pid), 0) for pid in pids], dtype=float)
+            order = np.argsort(predicted, kind="stable")
+            calibration = []
+            for decile, idx in enumerate(np.array_split(order, 10), start=1):
+                if len(idx):
+                    calibration.append(
+                        {
+                            "decile": decile,
+                            "customers": len(idx),
+                            "predicted": float(predicted[idx].mean()),
+                            "actual": float(actual[idx].mean()),
+                        }
+                    )
+            # 2. the model used for scoring: the whole history
+            rows = self._summaries(company, today)
+            pids, x, tx, T, m = self._arrays(rows)
+            bgnbd, gg = self._fit(x, tx, T, m)
+            horizon = self.horizon_days / 7.0
+            p_alive = clv.bgnbd_p_alive(bgnbd, x, tx, T)
+            expected = clv.bgnbd_expected(bgnbd, horizon, x, tx, T)
+            value = expected * clv.gamma_gamma_value(gg, x, m)
+            cr.execute(
+                SQL("DELETE FROM ds_partner_clv WHERE company_id = %s", company.id)
+            )
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO ds_partner_clv (partner_id, company_id, model_id, repeat_purchases,
+                        first_purchase, last_purchase, avg_repeat_value, p_alive,
+                        expected_purchases_12m, expected_value_12m, date_computed)
+                    SELECT v.pid, %(company)s, %(model)s, v.x, v.first_d, v.last_d,
+                           ROUND(v.m::numeric, 2), v.alive, v.expected, ROUND(v.value::numeric, 2),
+                           NOW() AT TIME ZONE 'UTC'
+                      FROM unnest(%(pids)s::int[], %(x)s::int[], %(first)s::date[], %(last)s::date[],
+                                  %(m)s::float8[], %(alive)s::float8[], %(expected)s::float8[],
+                                  %(value)s::float8[])
+                           AS v(pid, x, first_d, last_d, m, alive, expected, value)
+                    """,
+                    company=company.id,
+                    model=self.id,
+                    pids=pids.tolist(),
+                    x=x.astype(int).tolist(),
+                    first=[row[5] for row in rows],
+                    last=[row[6] for row in rows],
+                    m=m.tolist(),
+                    alive=p_alive.tolist(),
+                    expected=expected.tolist(),
+                    value=value.tolist(),
+                )
+            )
+        self.env["ds.partner.clv"].invalidate_model()
+        total_predicted = float(
+            sum(c["predicted"] * c["customers"] for c in calibration)
+        )
+        total_actual = float(sum(c["actual"] * c["customers"] for c in calibration))
+        self.calibration_ids.unlink()
+        self.write(
+            {
+                "state": "trained",
+                "trained_on": fields.Datetime.now(),
+                "data_until": today,
+                "sample_size": len(pids),
+                "repeat_buyers": int((x > 0).sum()),
+                "bgnbd_r": bgnbd[0],
+                "bgnbd_alpha": bgnbd[1],
+                "bgnbd_a": bgnbd[2],
+                "bgnbd_b": bgnbd[3],
+                "gg_p": gg[0],
+                "gg_q": gg[1],
+                "gg_gamma": gg[2],
+                "calibration_ids": [(0, 0, vals) for vals in calibration],
+                "calibration_predicted": total_predicted,
+                "calibration_actual": total_actual,
+                "calibration_error_pct": (
+                    (total_predicted - total_actual) / total_actual * 100.0
+                    if total_actual
+                    else 0.0
+                ),
+                "train_seconds": time.time() - started,
+            }
+        )
+
+
+class DsClvCalibration(models.Model):
+    _name = "ds.clv.calibration"
+    _description = "Lifetime Value Model Calibration (held-out decile)"
+    _order = "model_id, decile"
+
+    model_id = fields.Many2one(
+        "ds.clv.model", required=True, ondelete="cascade", index=True
+    )
+    decile = fields.Integer(
+        aggregator=None, help="1 = the customers predicted to buy least."
+    )
+    customers = fields.Integer()
+    predicted = fields.Float(
+        string="Predicted Purchases / Customer", aggregator=None, digits=(16, 3)
+    )
+    actual = fields.Float(
+        string="Actual Purchases / Customer", aggregator=None, digits=(16, 3)
+    )
+
+
+class DsPartnerClv(models.Model):
+    _name = "ds.partner.clv"
+    _description = "Customer Lifetime Value and Churn Probability"
+    _order = "expected_value_12m desc, id"
+    _rec_name = "partner_id"
+    # derived rows rewritten by ds.clv.model.action_train() (one per partner who ever
+    # bought): made by init() without foreign keys (crm_direct_selling's derived_table.py);
+    # the partner's cascade is applied by res.partner unlink()
+    _auto = False
+
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True)
+    model_id = fields.Many2one("ds.clv.model", string="Model", readonly=True)
+    repeat_purchases = fields.Integer(
+        readonly=True, aggregator="avg", help="Purchase days after the first one."
+    )
+    first_purchase = fields.Date(readonly=True)
+    last_purchase = fields.Date(readonly=True)
+    avg_repeat_value = fields.Float(readonly=True, aggregator="avg", digits="Account")
+    p_alive = fields.Float(
+        string="Probability Alive",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 3),
+        help="Probability the customer still buys (BG/NBD). One purchase only: 1 by the "
+        "model's assumption; their churn risk is read from the rule instead.",
+    )
+    expected_purchases_12m = fields.Float(
+        string="Expected Purchases (12 months)",
+        readonly=True,
+        aggregator="sum",
+        digits=(16, 2),
+    )
+    expected_value_12m = fields.Float(
+        string="Expected Value (12 months)",
+        readonly=True,
+        aggregator="sum",
+        digits="Account",
+    )
+    date_computed = fields.Datetime(readonly=True)
+
+    def init(self):
+        ensure_table(
+            self.env.cr,
+            self._table,
+            [
+                ("partner_id", "int4 NOT NULL"),
+                ("company_id", "int4 NOT NULL"),
+                ("model_id", "int4"),
+                ("repeat_purchases", "int4"),
+                ("first_purchase", "date"),
+                ("last_purchase", "date"),
+                ("avg_repeat_value", "numeric"),
+                ("p_alive", "float8"),
+                ("expected_purchases_12m", "float8"),
+                ("expected_value_12m", "numeric"),
+                ("date_computed", "timestamp"),
+            ],
+            unique=[
+                ("ds_partner_clv_partner_company_key", ("partner_id", "company_id"))
+            ],
+        )

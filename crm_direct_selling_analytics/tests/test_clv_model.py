@@ -1,0 +1,157 @@
+"""Who will leave and what they are worth (issue 16): the BG/NBD + Gamma-Gamma model trained
+through the web client on customers simulated from a known truth; calibrated on the held-out
+period, parameters recovered, a partner with one purchase and a lapsed regular defined."""
+
+import json
+from datetime import timedelta
+
+import numpy as np
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import DsAnalyticsCommon
+
+TRUTH = {"r": 0.5, "alpha": 6.0, "a": 1.5, "b": 4.0, "p": 4.0, "q": 6.0, "gamma": 50.0}
+
+
+@tagged("post_install", "-at_install")
+class TestClvModel(DsAnalyticsCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
+            login="ds_clv_manager",
+            password="ds_clv_manager",
+            groups="crm_direct_selling.group_ds_manager,base.group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.user = new_test_user(
+            cls.env,
+            login="ds_clv_user",
+            password="ds_clv_user",
+            groups="crm_direct_selling.group_ds_user,base.group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.today = fields.Date.context_today(cls.env["ds.clv.model"])
+
+    def _simulate(self, n, seed=2026):
+        """Customers of the BG/NBD + Gamma-Gamma truth, first purchase 200 to 730 days ago,
+        observed until today (the model holds out the last 182 days)."""
+        rng = np.random.default_rng(seed)
+        partners = self._bulk_partners(n, "Clv")
+        lam = rng.gamma(TRUTH["r"], 1 / TRUTH["alpha"], n)  # purchases per week
+        drop = rng.beta(TRUTH["a"], TRUTH["b"], n)
+        nu = rng.gamma(TRUTH["q"], 1 / TRUTH["gamma"], n)  # per-customer value rate
+        rows = []
+        for i, partner in enumerate(partners):
+            first = int(rng.integers(200, 731))
+            day = 0.0
+            days = {0}
+            while True:
+                day += rng.exponential(1 / lam[i]) * 7
+                if day > first:
+                    break
+                days.add(int(day))
+                if rng.random() < drop[i]:
+                    break
+            for d in sorted(days):
+                value = round(float(rng.gamma(TRUTH["p"], 1 / nu[i])), 2) + 0.01
+                rows.append(
+                    (partner.id, self.today - timedelta(days=first - d), value, 0)
+                )
+        self._bulk_moves(rows)
+        return partners
+
+    def _press(self, user, record, method):
+        self.authenticate(user.login, user.login)
+        return self.url_open(
+            "/web/dataset/call_button",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "params": {
+                        "model": record._name,
+                        "method": method,
+                        "args": [record.ids],
+                        "kwargs": {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        ).json()
+
+    def test_trained_model_is_calibrated(self):
+        self._simulate(2500)
+        one_timer = self._bulk_partners(1, "Once")
+        lapsed = self._bulk_partners(1, "Lapsed")
+        self._bulk_moves(
+            [(one_timer.id, self.today - timedelta(days=300), 80.0, 0)]
+            + [
+                (lapsed.id, self.today - timedelta(days=700 - 7 * k), 60.0, 0)
+                for k in range(40)
+            ]
+        )
+        model = self.env["ds.clv.model"].create({"name": "Test model"})
+        refused = self._press(self.user, model, "action_train")
+        self.assertIn("error", refused, "training is for managers")
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        model.invalidate_recordset()
+        self.assertEqual(model.state, "trained")
+        self.assertEqual(model.sample_size, 2502)
+        # the held-out check: totals within 15%, deciles follow the actual purchases
+        self.assertLess(abs(model.calibration_error_pct), 15.0)
+        deciles = model.calibration_ids.sorted("decile")
+        self.assertEqual(len(deciles), 10)
+        self.assertGreater(
+            np.corrcoef(deciles.mapped("predicted"), deciles.mapped("actual"))[0, 1],
+            0.9,
+        )
+        top = deciles[-1]
+        self.assertLess(abs(top.predicted - top.actual) / top.actual, 0.3)
+        # the truth is recovered (weeks as the time unit)
+        for name, field in (("r", "bgnbd_r"), ("a", "bgnbd_a"), ("b", "bgnbd_b")):
+            self.assertLess(abs(model[field] - TRUTH[name]) / TRUTH[name], 0.4, name)
+        scores = self.env["ds.partner.clv"].search([("model_id", "=", model.id)])
+        self.assertEqual(len(scores), 2502)
+        once = scores.filtered(lambda s: s.partner_id == one_timer)
+        self.assertEqual(once.repeat_purchases, 0)
+        self.assertEqual(
+            once.p_alive, 1.0, "one purchase: alive by the model's assumption"
+        )
+        self.assertGreater(once.expected_value_12m, 0.0)
+        gone = scores.filtered(lambda s: s.partner_id == lapsed)
+        self.assertEqual(gone.repeat_purchases, 39)
+        self.assertLess(
+            gone.p_alive, 0.05, "weekly for 40 weeks, then silent for 400 days"
+        )
+        self.assertTrue(all(0.0 <= s <= 1.0 for s in scores.mapped("p_alive")))
+        # expected value = expected purchases x expected value per purchase, to the cent
+        s = scores.filtered(lambda s: s.repeat_purchases > 3)[:1]
+        p, q, g = model.gg_p, model.gg_q, model.gg_gamma
+        x, m = s.repeat_purchases, s.avg_repeat_value
+        per_purchase = p * (g + x * m) / (p * x + q - 1)
+        self.assertAlmostEqual(
+            s.expected_value_12m, s.expected_purchases_12m * per_purchase, delta=0.05
+        )
+        # training again replaces the scores
+        model.action_train()
+        self.assertEqual(self.env["ds.partner.clv"].search_count([]), 2502)
+
+    def test_too_few_repeat_buyers(self):
+        partners = self._bulk_partners(50, "Few")
+        self._bulk_moves(
+            [(p.id, self.today - timedelta(days=100), 10.0, 0) for p in partners]
+            + [(p.id, self.today - timedelta(days=50), 10.0, 0) for p in partners[:5]]
+        )
+        model = self.env["ds.clv.model"].create({"holdout_days": 30})
+        body = self._press(self.manager, model, "action_train")
+        message = body["error"]["data"]["message"]
+        self.assertIn("Too few repeat buyers", message)
+        self.assertIn("at least 30", message)
+        self.assertEqual(model.state, "draft")
+        self.assertFalse(self.env["ds.partner.clv"].search_count([]))
