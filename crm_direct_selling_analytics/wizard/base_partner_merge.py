@@ -40,6 +40,11 @@ class MergePartnerAutomatic(models.TransientModel):
                     dst=dst_partner.id,
                 )
             )
-        for model in ("ds.segment.member", "ds.campaign.member", "ds.partner.rfm"):
+        for model in (
+            "ds.segment.member",
+            "ds.campaign.member",
+            "ds.partner.rfm",
+            "ds.partner.clv",
+        ):
             self.env[model].invalidate_model(["partner_id"])
         return res
