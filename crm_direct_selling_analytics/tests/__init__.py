@@ -8,3 +8,4 @@ from . import test_export_values
 from . import test_reports
 from . import test_rfm_segment
 from . import test_segment_messaging
+from . import test_field_guards
