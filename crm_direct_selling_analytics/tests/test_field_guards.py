@@ -9,6 +9,8 @@
 
 import re
 
+from lxml import etree
+
 from odoo.tests import TransactionCase, tagged
 
 OUR_MODULES = (
@@ -90,6 +92,20 @@ class TestFieldGuards(TransactionCase):
             set(ADDITIVE_EXCEPTIONS),
             "an exception no longer names an existing summed field",
         )
+
+    def test_no_view_sums_rates(self):
+        """A list column's ``sum=`` footer over a field that does not add up."""
+        views = self.env["ir.ui.view"].search(
+            [("model_data_id.module", "in", OUR_MODULES), ("type", "=", "list")]
+        )
+        offenders = []
+        for view in views:
+            for node in etree.fromstring(view.arch_db).iter("field"):
+                name = node.get("name", "")
+                if node.get("sum") and NOT_ADDITIVE.search(name):
+                    offenders.append(f"{view.xml_id}: {name}")
+        self.assertTrue(views)
+        self.assertEqual(offenders, [])
 
     def test_bonus_line_rate_and_level_not_summed(self):
         fields = self.env["ds.bonus.line"].fields_get(
