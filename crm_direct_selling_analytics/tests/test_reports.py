@@ -10,7 +10,6 @@ from odoo.tests import tagged
 
 from .common import DsAnalyticsCommon
 
-
 CENT = 0.005 + 1e-9
 
 
