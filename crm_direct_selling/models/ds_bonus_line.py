@@ -39,11 +39,20 @@ class DsBonusLine(models.Model):
     source_distributor_id = fields.Many2one(
         "ds.distributor", string="Source", ondelete="restrict"
     )
-    level = fields.Integer(help="Unilevel level or matching generation.")
-    base = fields.Monetary(help="BV, earnings or amount the rate applies to.")
-    rate = fields.Float(digits=(16, 4), help="Percent.")
+    # grouped lists, pivots and graphs add amounts and bases up; a level is a position and
+    # a rate a percent: summed over lines they mean nothing (the rate is averaged)
+    level = fields.Integer(
+        aggregator=None, help="Unilevel level or matching generation."
+    )
+    base = fields.Monetary(
+        aggregator="sum", help="BV, earnings or amount the rate applies to."
+    )
+    rate = fields.Float(
+        string="Rate (%)", aggregator="avg", digits=(16, 4), help="Percent."
+    )
     amount = fields.Monetary(
-        help="Amount after the payout cap, rounded to the currency."
+        aggregator="sum",
+        help="Amount after the payout cap, rounded to the currency.",
     )
     carried_forward = fields.Boolean(
         help="The earner's total was below the minimum payout (or not positive): the "

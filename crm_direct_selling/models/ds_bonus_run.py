@@ -166,6 +166,7 @@ class DsBonusRun(models.Model):
     )
     payout_ratio = fields.Float(
         "Payout Ratio (%)",
+        aggregator=None,
         digits=(16, 2),
         readonly=True,
         copy=False,
@@ -2039,6 +2040,8 @@ class DsBonusRun(models.Model):
         action.update(
             {
                 "domain": [("run_id", "=", self.id)],
+                # one run: what each earner is paid (the statement); amounts add up per
+                # earner, rates and levels are not summed (ds.bonus.line aggregators)
                 "context": {"search_default_group_distributor": 1},
             }
         )

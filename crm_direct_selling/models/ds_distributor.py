@@ -95,7 +95,11 @@ class DsDistributor(models.Model):
     # Maintained by set-based SQL (see _ds_update_paths); no btree index on it (fails past ~330 levels).
     parent_path = fields.Char(readonly=True, copy=False)
     depth = fields.Integer(
-        readonly=True, copy=False, index=True, help="Level in the genealogy, root = 0."
+        aggregator=None,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Level in the genealogy, root = 0.",
     )
     termination_date = fields.Date(readonly=True, copy=False)
     # the upline is not shown to portal users (they see their sponsor's name through sponsor_id)

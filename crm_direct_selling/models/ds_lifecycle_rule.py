@@ -86,6 +86,7 @@ class DsLifecycleRule(models.Model):
         default=2, help="At risk: consecutive closed periods without activity."
     )
     close_to_rank_pct = fields.Float(
+        aggregator=None,
         string="Close to Next Rank (%)",
         default=80.0,
         help="Period reminder: a distributor is close when their PV and GV reach this "

@@ -33,16 +33,19 @@ class DsPlan(models.Model):
         "Distributor Discount % of the untaxed amount.",
     )
     retail_rate = fields.Float(
-        digits=(16, 4), help="Percent of the referred customers' BV."
+        aggregator=None, digits=(16, 4), help="Percent of the referred customers' BV."
     )
     retail_discount_pct = fields.Float(
         "Distributor Discount (%)",
+        aggregator=None,
         digits=(16, 4),
         help="Distributor price = retail price minus this percent.",
     )
     # Fast start
     fast_start_rate = fields.Float(
-        digits=(16, 4), help="Percent of a new recruit's BV paid to their sponsor."
+        aggregator=None,
+        digits=(16, 4),
+        help="Percent of a new recruit's BV paid to their sponsor.",
     )
     fast_start_days = fields.Integer(
         default=30, help="A recruit is new during this many days from enrollment."
@@ -84,6 +87,7 @@ class DsPlan(models.Model):
     # Cap and minimum
     payout_cap_pct = fields.Float(
         "Payout Cap (% of BV)",
+        aggregator=None,
         digits=(16, 4),
         help="Total payout of a run is at most this percent of the period's BV; "
         "when exceeded, every amount is pro-rated. 0 means no cap.",

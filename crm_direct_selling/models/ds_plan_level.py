@@ -7,9 +7,12 @@ class DsPlanLevel(models.Model):
     _order = "plan_id, level"
 
     plan_id = fields.Many2one("ds.plan", required=True, ondelete="cascade", index=True)
-    level = fields.Integer(required=True, default=1)
+    level = fields.Integer(aggregator=None, required=True, default=1)
     rate = fields.Float(
-        digits=(16, 4), required=True, help="Percent of the source's BV."
+        aggregator=None,
+        digits=(16, 4),
+        required=True,
+        help="Percent of the source's BV.",
     )
 
     _sql_constraints = [

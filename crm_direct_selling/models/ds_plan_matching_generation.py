@@ -9,7 +9,10 @@ class DsPlanMatchingGeneration(models.Model):
     plan_id = fields.Many2one("ds.plan", required=True, ondelete="cascade", index=True)
     generation = fields.Integer(required=True, default=1)
     rate = fields.Float(
-        digits=(16, 4), required=True, help="Percent of the leader's unilevel earnings."
+        aggregator=None,
+        digits=(16, 4),
+        required=True,
+        help="Percent of the leader's unilevel earnings.",
     )
 
     _sql_constraints = [

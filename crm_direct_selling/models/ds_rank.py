@@ -26,10 +26,13 @@ class DsRank(models.Model):
         "is this rank or higher. Empty: a leg qualifies when it has any group volume.",
     )
     max_leg_pct = fields.Float(
+        aggregator=None,
         string="Max Leg %",
         help="Cap of one leg's contribution to the GV requirement, in percent of the minimum GV (0 = no cap).",
     )
-    paid_levels = fields.Integer(help="Number of unilevel levels paid at this rank.")
+    paid_levels = fields.Integer(
+        aggregator=None, help="Number of unilevel levels paid at this rank."
+    )
     color = fields.Integer()
 
     _sql_constraints = [

@@ -27,7 +27,12 @@ VERDICTS = [
     ("too_small", "Too early: groups too small"),
     ("positive", "Campaign earned more"),
     ("negative", "Campaign earned less"),
-    ("no_difference", "No difference"),
+    ("no_difference", "Not significant: no difference shown"),
+]
+SIGNIFICANCE = [
+    ("not_measured", "Not measured"),
+    ("significant", "Significant"),
+    ("not_significant", "Not significant"),
 ]
 METRICS = ("rev", "pv", "orders")
 
@@ -58,7 +63,9 @@ class DsCampaign(models.Model):
     )
     segment_id = fields.Many2one("ds.segment", required=True, tracking=True, index=True)
     utm_campaign_id = fields.Many2one("utm.campaign", string="UTM Campaign")
-    control_pct = fields.Float(string="Control Group (%)", default=10.0, tracking=True)
+    control_pct = fields.Float(
+        aggregator=None, string="Control Group (%)", default=10.0, tracking=True
+    )
     stratify = fields.Boolean(
         default=True,
         help="Split each rank x RFM band stratum separately so small audiences stay balanced.",
@@ -99,68 +106,142 @@ class DsCampaign(models.Model):
     assign_seconds = fields.Float(readonly=True, copy=False)
 
     # power preview
-    baseline_response_rate = fields.Float(readonly=True, copy=False)
+    baseline_response_rate = fields.Float(aggregator=None, readonly=True, copy=False)
     baseline_revenue_per_member = fields.Float(
-        readonly=True, copy=False, digits=(16, 2)
+        aggregator=None, readonly=True, copy=False, digits=(16, 2)
     )
-    baseline_revenue_sd = fields.Float(readonly=True, copy=False, digits=(16, 2))
-    mde_response = fields.Float(string="MDE Response Rate", readonly=True, copy=False)
+    baseline_revenue_sd = fields.Float(
+        aggregator=None, readonly=True, copy=False, digits=(16, 2)
+    )
+    mde_response = fields.Float(
+        aggregator=None, string="MDE Response Rate", readonly=True, copy=False
+    )
     mde_revenue = fields.Float(
-        string="MDE Revenue / Member", readonly=True, copy=False, digits=(16, 2)
+        aggregator=None,
+        string="MDE Revenue / Member",
+        readonly=True,
+        copy=False,
+        digits=(16, 2),
     )
     mde_revenue_pct = fields.Float(
-        string="MDE Revenue (%)", readonly=True, copy=False, digits=(16, 1)
+        aggregator=None,
+        string="MDE Revenue (%)",
+        readonly=True,
+        copy=False,
+        digits=(16, 1),
     )
     power_note = fields.Text(readonly=True, copy=False)
 
     # results
     measured_on = fields.Datetime(readonly=True, copy=False)
     measure_seconds = fields.Float(readonly=True, copy=False)
-    cuped_applied = fields.Boolean(readonly=True, copy=False)
+    cuped_applied = fields.Boolean(string="CUPED Applied", readonly=True, copy=False)
     responders_target = fields.Integer(readonly=True, copy=False)
     responders_control = fields.Integer(readonly=True, copy=False)
-    response_rate_target = fields.Float(readonly=True, copy=False)
-    response_rate_control = fields.Float(readonly=True, copy=False)
-    uplift_response = fields.Float(readonly=True, copy=False)
-    uplift_response_ci_low = fields.Float(readonly=True, copy=False)
-    uplift_response_ci_high = fields.Float(readonly=True, copy=False)
-    response_p_value = fields.Float(readonly=True, copy=False)
-    revenue_per_member_target = fields.Float(readonly=True, copy=False)
-    revenue_per_member_control = fields.Float(readonly=True, copy=False)
-    uplift_revenue_per_member = fields.Float(readonly=True, copy=False)
-    uplift_ci_low = fields.Float(readonly=True, copy=False)
-    uplift_ci_high = fields.Float(readonly=True, copy=False)
-    uplift_relative = fields.Float(
-        string="Relative Uplift (%)", readonly=True, copy=False
+    response_rate_target = fields.Float(aggregator=None, readonly=True, copy=False)
+    response_rate_control = fields.Float(aggregator=None, readonly=True, copy=False)
+    uplift_response = fields.Float(aggregator=None, readonly=True, copy=False)
+    uplift_response_ci_low = fields.Float(
+        string="Response Uplift CI low", aggregator=None, readonly=True, copy=False
     )
-    p_value = fields.Float(readonly=True, copy=False)
+    uplift_response_ci_high = fields.Float(
+        string="Response Uplift CI high", aggregator=None, readonly=True, copy=False
+    )
+    response_p_value = fields.Float(aggregator=None, readonly=True, copy=False)
+    revenue_per_member_target = fields.Float(aggregator=None, readonly=True, copy=False)
+    revenue_per_member_control = fields.Float(
+        aggregator=None, readonly=True, copy=False
+    )
+    uplift_revenue_per_member = fields.Float(aggregator=None, readonly=True, copy=False)
+    uplift_ci_low = fields.Float(
+        string="Uplift CI low", aggregator=None, readonly=True, copy=False
+    )
+    uplift_ci_high = fields.Float(
+        string="Uplift CI high", aggregator=None, readonly=True, copy=False
+    )
+    uplift_relative = fields.Float(
+        aggregator=None, string="Relative Uplift (%)", readonly=True, copy=False
+    )
+    p_value = fields.Float(aggregator=None, readonly=True, copy=False)
     pv_per_member_target = fields.Float(
-        string="PV / Member Target", readonly=True, copy=False
+        aggregator=None, string="PV / Member Target", readonly=True, copy=False
     )
     pv_per_member_control = fields.Float(
-        string="PV / Member Control", readonly=True, copy=False
+        aggregator=None, string="PV / Member Control", readonly=True, copy=False
     )
-    uplift_pv = fields.Float(string="Uplift PV / Member", readonly=True, copy=False)
-    uplift_pv_ci_low = fields.Float(readonly=True, copy=False)
-    uplift_pv_ci_high = fields.Float(readonly=True, copy=False)
-    pv_p_value = fields.Float(string="PV p-value", readonly=True, copy=False)
-    orders_per_member_target = fields.Float(readonly=True, copy=False)
-    orders_per_member_control = fields.Float(readonly=True, copy=False)
+    uplift_pv = fields.Float(
+        aggregator=None, string="Uplift PV / Member", readonly=True, copy=False
+    )
+    uplift_pv_ci_low = fields.Float(
+        string="PV Uplift CI low", aggregator=None, readonly=True, copy=False
+    )
+    uplift_pv_ci_high = fields.Float(
+        string="PV Uplift CI high", aggregator=None, readonly=True, copy=False
+    )
+    pv_p_value = fields.Float(
+        aggregator=None, string="PV p-value", readonly=True, copy=False
+    )
+    orders_per_member_target = fields.Float(aggregator=None, readonly=True, copy=False)
+    orders_per_member_control = fields.Float(aggregator=None, readonly=True, copy=False)
     uplift_orders = fields.Float(
-        string="Uplift Orders / Member", readonly=True, copy=False
+        aggregator=None, string="Uplift Orders / Member", readonly=True, copy=False
     )
-    uplift_orders_ci_low = fields.Float(readonly=True, copy=False)
-    uplift_orders_ci_high = fields.Float(readonly=True, copy=False)
-    orders_p_value = fields.Float(readonly=True, copy=False)
+    uplift_orders_ci_low = fields.Float(
+        string="Orders Uplift CI low", aggregator=None, readonly=True, copy=False
+    )
+    uplift_orders_ci_high = fields.Float(
+        string="Orders Uplift CI high", aggregator=None, readonly=True, copy=False
+    )
+    orders_p_value = fields.Float(aggregator=None, readonly=True, copy=False)
     incremental_revenue = fields.Monetary(readonly=True, copy=False)
     incremental_margin = fields.Monetary(readonly=True, copy=False)
     roi = fields.Float(
+        aggregator=None,
         string="ROI (%)",
         readonly=True,
         copy=False,
         help="(incremental margin - cost) / cost",
     )
-    srm_p_value = fields.Float(string="SRM p-value", readonly=True, copy=False)
+    srm_p_value = fields.Float(
+        aggregator=None, string="SRM p-value", readonly=True, copy=False
+    )
+    # the money figures with the 95% interval of the revenue / margin uplift per member
+    # times the target group, and whether the revenue interval excludes zero
+    incremental_revenue_ci_low = fields.Monetary(
+        aggregator=None, string="Incremental Revenue CI low", readonly=True, copy=False
+    )
+    incremental_revenue_ci_high = fields.Monetary(
+        aggregator=None, string="Incremental Revenue CI high", readonly=True, copy=False
+    )
+    incremental_margin_ci_low = fields.Monetary(
+        aggregator=None, string="Incremental Margin CI low", readonly=True, copy=False
+    )
+    incremental_margin_ci_high = fields.Monetary(
+        aggregator=None, string="Incremental Margin CI high", readonly=True, copy=False
+    )
+    roi_ci_low = fields.Float(
+        string="ROI CI low (%)",
+        aggregator=None,
+        readonly=True,
+        copy=False,
+        help="(incremental margin CI low - cost) / cost",
+    )
+    roi_ci_high = fields.Float(
+        string="ROI CI high (%)",
+        aggregator=None,
+        readonly=True,
+        copy=False,
+        help="(incremental margin CI high - cost) / cost",
+    )
+    significance = fields.Selection(
+        SIGNIFICANCE,
+        default="not_measured",
+        readonly=True,
+        copy=False,
+        help="Significant when the 95% interval of the revenue uplift excludes zero (and the "
+        "groups are large enough and of the planned sizes); otherwise incremental revenue "
+        "and ROI are not significant: the true effect may be zero.",
+    )
     verdict = fields.Selection(
         VERDICTS, default="not_measured", readonly=True, copy=False, tracking=True
     )
@@ -615,7 +696,8 @@ class DsCampaign(models.Model):
                       FROM changed c
                      WHERE cm.id = c.member_id
                  )
-            SELECT grp, COUNT(*), COUNT(*) FILTER (WHERE orders > 0), SUM(margin), %(parts)s
+            SELECT grp, COUNT(*), COUNT(*) FILTER (WHERE orders > 0), SUM(margin),
+                   SUM(margin * margin), %(parts)s
               FROM per GROUP BY grp
             """,
                     campaign=self.id,
@@ -633,13 +715,14 @@ class DsCampaign(models.Model):
             ["revenue", "orders", "responded"]
         )
         for row in rows:
-            grp, n, responders, margin = row[:4]
+            grp, n, responders, margin, margin_sq = row[:5]
             agg = {
                 "n": int(n),
                 "responders": int(responders),
                 "margin": float(margin or 0.0),
+                "margin_sq": float(margin_sq or 0.0),
             }
-            values = [float(v or 0.0) for v in row[4:]]
+            values = [float(v or 0.0) for v in row[5:]]
             for i, m in enumerate(METRICS):
                 s, ss, sx, sxx, sxy = values[5 * i : 5 * i + 5]
                 agg[m] = {
@@ -659,6 +742,7 @@ class DsCampaign(models.Model):
                     "n": 0,
                     "responders": 0,
                     "margin": 0.0,
+                    "margin_sq": 0.0,
                     **{m: dict(empty) for m in METRICS},
                 },
             )
@@ -699,11 +783,21 @@ class DsCampaign(models.Model):
             margin_c = c["margin"] / n_c if n_c else 0.0
             incremental_revenue = currency.round(rev["diff"] * n_t)
             incremental_margin = currency.round((margin_t - margin_c) * n_t)
-            roi = (
-                ((incremental_margin - campaign.cost) / campaign.cost * 100.0)
-                if campaign.cost
-                else 0.0
+            # the margin per member compared like the revenue (Welch, no CUPED): its
+            # interval gives the interval of the ROI
+            margin_diff = stats.welch(
+                *stats.mean_var(n_t, t["margin"], t["margin_sq"]),
+                n_t,
+                *stats.mean_var(n_c, c["margin"], c["margin_sq"]),
+                n_c,
             )
+            margin_low = currency.round(margin_diff["low"] * n_t)
+            margin_high = currency.round(margin_diff["high"] * n_t)
+
+            def roi_of(margin_amount, cost=campaign.cost):
+                return ((margin_amount - cost) / cost * 100.0) if cost else 0.0
+
+            roi = roi_of(incremental_margin)
             vals = {
                 "state": "done",
                 "measured_on": fields.Datetime.now(),
@@ -740,8 +834,14 @@ class DsCampaign(models.Model):
                 "uplift_orders_ci_high": orders["high"],
                 "orders_p_value": orders["p_value"],
                 "incremental_revenue": incremental_revenue,
+                "incremental_revenue_ci_low": currency.round(rev["low"] * n_t),
+                "incremental_revenue_ci_high": currency.round(rev["high"] * n_t),
                 "incremental_margin": incremental_margin,
+                "incremental_margin_ci_low": margin_low,
+                "incremental_margin_ci_high": margin_high,
                 "roi": roi,
+                "roi_ci_low": roi_of(margin_low),
+                "roi_ci_high": roi_of(margin_high),
                 "srm_p_value": srm,
             }
             vals.update(campaign._verdict(vals))
@@ -757,6 +857,7 @@ class DsCampaign(models.Model):
             actual = n_c / (n_t + n_c) * 100.0 if (n_t + n_c) else 0.0
             return {
                 "verdict": "srm",
+                "significance": "not_significant",
                 "verdict_text": _(
                     "No verdict: the groups do not have the planned sizes (%(actual).1f%% in control instead of "
                     "%(planned).1f%%, sample-ratio p-value %(p).6f). Members were probably added, removed or "
@@ -769,6 +870,7 @@ class DsCampaign(models.Model):
         if min(n_t, n_c) < self.min_group_size:
             return {
                 "verdict": "too_small",
+                "significance": "not_significant",
                 "verdict_text": _(
                     "Too early to call: %(t)s members in target and %(c)s in control, at least %(m)s are needed "
                     "in each group before declaring a winner.",
@@ -780,7 +882,7 @@ class DsCampaign(models.Model):
         effect = _(
             "Each targeted member bought %(diff)s %(cur)s more than a comparable control member "
             "(95%% interval %(low)s to %(high)s, p-value %(p).4f). Response rate %(rt).1f%% vs %(rc).1f%%. "
-            "Incremental revenue %(inc)s, incremental margin %(marg)s for a cost of %(cost)s.",
+            "Incremental margin %(marg)s for a cost of %(cost)s.",
             diff=round(v["uplift_revenue_per_member"], 2),
             cur=cur.name or "",
             low=round(v["uplift_ci_low"], 2),
@@ -788,10 +890,23 @@ class DsCampaign(models.Model):
             p=v["p_value"],
             rt=v["response_rate_target"] * 100,
             rc=v["response_rate_control"] * 100,
-            inc=v["incremental_revenue"],
             marg=v["incremental_margin"],
             cost=self.cost,
         )
+        money = _(
+            "Incremental revenue %(inc)s (95%% interval %(inc_low)s to %(inc_high)s).",
+            inc=v["incremental_revenue"],
+            inc_low=v["incremental_revenue_ci_low"],
+            inc_high=v["incremental_revenue_ci_high"],
+        )
+        if self.cost:
+            money += " " + _(
+                "ROI %(roi).0f%% (95%% interval %(low).0f%% to %(high).0f%%).",
+                roi=v["roi"],
+                low=v["roi_ci_low"],
+                high=v["roi_ci_high"],
+            )
+        effect += " " + money
         if v["uplift_ci_low"] > 0:
             head = _("The campaign earned more than doing nothing.")
             if self.cost:
@@ -803,10 +918,15 @@ class DsCampaign(models.Model):
                         v["roi"],
                     )
                 )
-            return {"verdict": "positive", "verdict_text": head + " " + effect}
+            return {
+                "verdict": "positive",
+                "significance": "significant",
+                "verdict_text": head + " " + effect,
+            }
         if v["uplift_ci_high"] < 0:
             return {
                 "verdict": "negative",
+                "significance": "significant",
                 "verdict_text": _(
                     "The campaign lowered revenue: targeted members bought less than the control group."
                 )
@@ -815,9 +935,11 @@ class DsCampaign(models.Model):
             }
         return {
             "verdict": "no_difference",
+            "significance": "not_significant",
             "verdict_text": _(
-                "No difference: the data cannot tell the campaign apart from doing nothing; "
-                "the true effect is somewhere in the interval, which includes zero."
+                "Not significant: the data cannot tell the campaign apart from doing nothing; "
+                "the true effect is somewhere in the interval, which includes zero, and so are "
+                "the incremental revenue and the ROI below."
             )
             + " "
             + effect,

@@ -36,7 +36,7 @@ class DsReportXlsxMixin(models.AbstractModel):
 
     @api.model
     def _xlsx_summary(self):
-        """[(label, value)] written above the table; empty by default."""
+        """Rows written above the table, e.g. [(label, value)]; empty by default."""
         return []
 
     @api.model
@@ -66,8 +66,8 @@ class DsReportXlsxMixin(models.AbstractModel):
         ws = wb.create_sheet(title=self._description[:31])
         bold = Font(bold=True)
         summary = self._xlsx_summary()
-        for label, value in summary:
-            append_row(ws, [label, value])
+        for row in summary:
+            append_row(ws, list(row))
         if summary:
             ws.append([])
         columns = self._xlsx_columns()

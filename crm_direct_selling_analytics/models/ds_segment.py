@@ -42,10 +42,18 @@ class DsSegment(models.Model):
         required=True,
     )
     # RFM
-    r_score_min = fields.Integer(string="Min. Recency Score", help="1-5, 0 = any")
-    f_score_min = fields.Integer(string="Min. Frequency Score", help="1-5, 0 = any")
-    m_score_min = fields.Integer(string="Min. Monetary Score", help="1-5, 0 = any")
-    r_score_max = fields.Integer(string="Max. Recency Score", help="1-5, 0 = any")
+    r_score_min = fields.Integer(
+        aggregator=None, string="Min. Recency Score", help="1-5, 0 = any"
+    )
+    f_score_min = fields.Integer(
+        aggregator=None, string="Min. Frequency Score", help="1-5, 0 = any"
+    )
+    m_score_min = fields.Integer(
+        aggregator=None, string="Min. Monetary Score", help="1-5, 0 = any"
+    )
+    r_score_max = fields.Integer(
+        aggregator=None, string="Max. Recency Score", help="1-5, 0 = any"
+    )
     rfm_band = fields.Selection(RFM_BANDS, string="RFM Band")
     # network
     rank_ids = fields.Many2many(

@@ -13,6 +13,7 @@ class ResCompany(models.Model):
         help="Posted invoices of this many days back feed the RFM scores and the Pareto report.",
     )
     ds_holdout_pct = fields.Float(
+        aggregator=None,
         string="Global Holdout (%)",
         default=0.0,
         help="Share of partners that no campaign ever reaches, to measure the total effect of marketing.",

@@ -5,6 +5,8 @@ from . import test_campaign_measure
 from . import test_crash_resume
 from . import test_derived_tables
 from . import test_export_values
+from . import test_field_guards
+from . import test_income_tour
 from . import test_reports
 from . import test_rfm_segment
 from . import test_segment_messaging

@@ -173,6 +173,76 @@ class TestCampaignMeasure(DsAnalyticsCommon):
         self.assertLess(c.uplift_ci_low, TRUE_UPLIFT)
         self.assertGreater(c.uplift_ci_high, TRUE_UPLIFT)
 
+    def test_significant_result_with_money_intervals(self):
+        """Issue 13: incremental revenue and ROI come with their 95% interval (the revenue
+        uplift interval times the target group); an interval above zero is significant."""
+        c = self.campaign
+        c.action_measure()
+        t, k = self._arrays(self.win)
+        nt = len(t)
+        ci = sps.ttest_ind(t, k, equal_var=False).confidence_interval(0.95)
+        self.assertGreater(ci.low, 0.0)
+        self.assertEqual(c.significance, "significant")
+        self.assertEqual(c.verdict, "positive")
+        self.assertAlmostEqual(c.incremental_revenue_ci_low, round(ci.low * nt, 2), 2)
+        self.assertAlmostEqual(c.incremental_revenue_ci_high, round(ci.high * nt, 2), 2)
+        self.assertLess(c.incremental_revenue_ci_low, c.incremental_revenue)
+        self.assertGreater(c.incremental_revenue_ci_high, c.incremental_revenue)
+        # no product cost here: the margin is the revenue, its interval the same
+        self.assertAlmostEqual(
+            c.incremental_margin_ci_low, c.incremental_revenue_ci_low, 2
+        )
+        self.assertAlmostEqual(
+            c.roi_ci_low, (c.incremental_margin_ci_low - 5000.0) / 5000.0 * 100.0, 6
+        )
+        self.assertAlmostEqual(
+            c.roi_ci_high, (c.incremental_margin_ci_high - 5000.0) / 5000.0 * 100.0, 6
+        )
+        self.assertLess(c.roi_ci_low, c.roi)
+        self.assertGreater(c.roi_ci_high, c.roi)
+        self.assertNotIn("Not significant", c.verdict_text)
+        self.assertIn("95% interval", c.verdict_text)
+
+    def test_interval_crossing_zero_is_not_significant(self):
+        """Issue 13: a campaign showed ROI 2,999.7 % while its uplift interval crossed
+        zero; it is marked not significant in the verdict, the form and the list."""
+        aa = self.aa
+        aa.cost = 10.0
+        aa.action_launch()
+        aa.action_measure()
+        self.assertLess(aa.uplift_ci_low, 0.0)
+        self.assertGreater(aa.uplift_ci_high, 0.0)
+        self.assertEqual(aa.significance, "not_significant")
+        self.assertEqual(aa.verdict, "no_difference")
+        self.assertTrue(aa.verdict_text.startswith("Not significant"), aa.verdict_text)
+        labels = dict(aa._fields["verdict"]._description_selection(self.env))
+        self.assertIn("Not significant", labels["no_difference"])
+        nt = aa.target_count
+        self.assertAlmostEqual(
+            aa.incremental_revenue_ci_low, round(aa.uplift_ci_low * nt, 2), 2
+        )
+        self.assertLess(aa.incremental_revenue_ci_low, 0.0)
+        self.assertGreater(aa.incremental_revenue_ci_high, 0.0)
+        # the ROI interval spans from a loss to a gain (cost 10: the margin interval
+        # crosses zero, so the ROI interval crosses -100 %)
+        self.assertLess(aa.roi_ci_low, -100.0)
+        self.assertGreater(aa.roi_ci_high, -100.0)
+        self.assertLessEqual(aa.roi_ci_low, aa.roi)
+        self.assertGreaterEqual(aa.roi_ci_high, aa.roi)
+        views = self.env["ds.campaign"].get_views([(False, "list"), (False, "form")])
+        for view_type in ("list", "form"):
+            arch = views["views"][view_type]["arch"]
+            self.assertIn('name="significance"', arch, view_type)
+            self.assertIn('name="roi_ci_low"', arch, view_type)
+        self.assertIn("not significant", views["views"]["form"]["arch"])
+        self.assertEqual(
+            aa.read_group(
+                [("id", "=", aa.id)], ["roi", "uplift_ci_low"], ["significance"]
+            )[0].get("roi"),
+            None,
+            "an ROI is not summed over campaigns",
+        )
+
     def test_aa_window_no_difference(self):
         aa = self.aa
         aa.action_launch()

@@ -36,7 +36,7 @@ class TestReportExportValues(DsAnalyticsCommon, HttpCase):
             for days, amount in zip((70, 40), amounts, strict=True):
                 cls._invoice(partner, today - timedelta(days=days), amount)
 
-    def _export(self, model):
+    def _export(self, model, context=None):
         """Press the list header button (no row selected) and download the file."""
         self.authenticate(self.user.login, self.user.login)
         response = self.url_open(
@@ -48,7 +48,7 @@ class TestReportExportValues(DsAnalyticsCommon, HttpCase):
                         "model": model,
                         "method": "action_export_xlsx",
                         "args": [[]],
-                        "kwargs": {},
+                        "kwargs": {"context": context} if context else {},
                     },
                 }
             ),
@@ -131,3 +131,100 @@ class TestReportExportValues(DsAnalyticsCommon, HttpCase):
         target_row = next(r for r in xl if r[2].value == "Target")
         self.assertNumberCell(target_row[3], len(target))
         self.assertNumberCell(target_row[6], 100.0)
+
+    def test_income_disclosure_export(self):
+        """Issue 13: the statement over HTTP, as the list shows it: the year as text, the
+        total once, the all-ranks mean and median, per rank the same figures."""
+        Period = self.env["ds.period"]
+        jan, feb = (
+            Period.create({"name": name, "date_from": start, "date_to": end})
+            for name, start, end in (
+                ("2023-01", "2023-01-01", "2023-01-31"),
+                ("2023-02", "2023-02-01", "2023-02-28"),
+            )
+        )
+        plan = self.env["ds.plan"].create({"name": "Plan"})
+        runs = self.env["ds.bonus.run"].create(
+            [
+                {"period_id": p.id, "plan_id": plan.id, "state": "posted"}
+                for p in (jan, feb)
+            ]
+        )
+        d = [self._distributor(f"IoInc{i}") for i in range(4)]
+        ranks = (self.rank_1, self.rank_1, self.rank_2, self.rank_2)
+        self.env["ds.volume"].create(
+            [
+                {
+                    "distributor_id": dist.id,
+                    "period_id": period.id,
+                    "paid_rank_id": rank.id,
+                    "company_id": self.company.id,
+                }
+                for period in (jan, feb)
+                for dist, rank in zip(d, ranks, strict=True)
+            ]
+        )
+        # (run, distributor, amount): yearly 0.00, 25.50, 100.00 + 60.25, 300.00
+        lines = [
+            (runs[0], d[1], 25.5),
+            (runs[0], d[2], 100.0),
+            (runs[1], d[2], 60.25),
+            (runs[1], d[3], 300.0),
+        ]
+        self.env["ds.bonus.line"].create(
+            [
+                {
+                    "run_id": run.id,
+                    "distributor_id": dist.id,
+                    "bonus_type": "unilevel",
+                    "amount": amount,
+                    "company_id": self.company.id,
+                }
+                for run, dist, amount in lines
+            ]
+        )
+        rows = self._export("ds.report.income")
+        self.assertTextCell(rows[0][0], "Income Disclosure Statement")
+        header = [c.value for c in rows[1]]
+        summary = next(r for r in rows[2:] if r[0].value == "2023")
+        # a year is text (no "2,023"); the total counted once
+        self.assertTextCell(summary[0], "2023")
+        cell = dict(zip(header, summary, strict=False))
+        self.assertNumberCell(cell["Periods"], 2)
+        self.assertNumberCell(cell["Distributors"], 4)
+        self.assertNumberCell(cell["Earned Anything"], 3)
+        self.assertNumberCell(cell["Earned Anything (%)"], 75.0)
+        self.assertNumberCell(cell["Total Earnings"], 485.75)
+        self.assertNumberCell(cell["Mean"], 121.44)  # 485.75 / 4, to the cent
+        self.assertNumberCell(cell["Median"], 92.88)  # (25.50 + 160.25) / 2
+        self.assertNumberCell(cell["Lowest"], 0.0)
+        self.assertNumberCell(cell["Highest"], 300.0)
+        table_at = next(
+            i for i, r in enumerate(rows) if i > 1 and r[0].value == "Statement"
+        )
+        table_header = [c.value for c in rows[table_at]]
+        by_rank = {
+            r[table_header.index("Paid-as Rank")].value: r
+            for r in rows[table_at + 1 :]
+            if r[0].value == "2023"
+        }
+        self.assertEqual(set(by_rank), {"Consultant", "Manager"})
+        self.assertEqual(
+            sum(
+                r[table_header.index("Total Earnings")].value for r in by_rank.values()
+            ),
+            485.75,
+        )
+        manager = by_rank["Manager"]
+        self.assertTextCell(manager[0], "2023")
+        self.assertNumberCell(manager[table_header.index("Distributors")], 2)
+        self.assertNumberCell(manager[table_header.index("Median")], 230.13)
+        # the same statement by period (the "By Period" filter's context): two statements
+        rows = self._export("ds.report.income", {"ds_income_grain": "period"})
+        self.assertEqual(rows[0][1].value, "by Period")
+        statements = {r[0].value: r for r in rows[2:5] if r[0].value}
+        self.assertEqual(
+            set(statements) & {"2023-01", "2023-02"}, {"2023-01", "2023-02"}
+        )
+        self.assertNumberCell(statements["2023-01"][7], 125.5)
+        self.assertNumberCell(statements["2023-02"][7], 360.25)

@@ -1,4 +1,7 @@
 import io
+import math
+import random
+import statistics
 from datetime import date, timedelta
 
 from openpyxl import load_workbook
@@ -6,6 +9,8 @@ from openpyxl import load_workbook
 from odoo.tests import tagged
 
 from .common import DsAnalyticsCommon
+
+CENT = 0.005 + 1e-9
 
 
 def sheet_rows(data):
@@ -261,28 +266,26 @@ class TestDecisionReports(DsAnalyticsCommon):
             ]
         )
         Report = self.env["ds.report.income"]
-        row = Report.search(
-            [
-                ("grain", "=", "period"),
-                ("period_id", "=", p1.id),
-                ("rank_id", "=", r1.id),
-            ]
-        )
+        Period_ = Report.with_context(ds_income_grain="period")
+        row = Period_.search([("period_id", "=", p1.id), ("rank_id", "=", r1.id)])
         self.assertEqual(
             (row.distributor_count, row.earner_count, row.total_amount), (3, 2, 40.0)
         )
+        self.assertEqual(
+            (row.statement, row.year, row.grain), ("2026-01", "2026", "period")
+        )
+        self.assertEqual((row.date_from, row.date_to), (p1.date_from, p1.date_to))
         self.assertAlmostEqual(row.mean_amount, 13.33)
         self.assertEqual(
             (row.median_amount, row.p10_amount, row.p90_amount), (10.0, 2.0, 26.0)
         )
         self.assertEqual((row.min_amount, row.max_amount), (0.0, 30.0))
-        row = Report.search(
-            [
-                ("grain", "=", "period"),
-                ("period_id", "=", p1.id),
-                ("rank_id", "=", r2.id),
-            ]
+        # 3 of the period's 5 distributors at this rank, 2 of whom earned (of 4 earners)
+        self.assertEqual(
+            (row.distributor_pct, row.earner_pct, row.earner_share_pct),
+            (60.0, 66.67, 50.0),
         )
+        row = Period_.search([("period_id", "=", p1.id), ("rank_id", "=", r2.id)])
         self.assertEqual(
             (
                 row.distributor_count,
@@ -292,10 +295,10 @@ class TestDecisionReports(DsAnalyticsCommon):
             ),
             (2, 400.0, 200.0, 300.0),
         )
-        year = {
-            r.rank_id: r
-            for r in Report.search([("grain", "=", "year"), ("year", "=", 2026)])
-        }
+        # default grain: the year; the year's rank is the highest paid-as rank in it
+        year = {r.rank_id: r for r in Report.search([("year", "=", "2026")])}
+        self.assertEqual(set(year), {r1, r2})
+        self.assertEqual(year[r2].grain, "year")
         self.assertEqual(
             (year[r2].distributor_count, year[r2].total_amount, year[r2].median_amount),
             (3, 510.0, 150.0),
@@ -304,13 +307,167 @@ class TestDecisionReports(DsAnalyticsCommon):
             (year[r1].distributor_count, year[r1].total_amount, year[r1].median_amount),
             (2, 30.0, 15.0),
         )
-        data = sheet_rows(Report._xlsx_export())
         self.assertEqual(
-            data[0][:5], ["Grain", "Year", "Period", "Paid-as Rank", "Distributors"]
+            (year[r2].statement, year[r2].period_count, year[r2].date_to),
+            ("2026", 2, p2.date_to),
         )
-        xl = [r for r in data[1:] if r[0] == "Year" and r[3] == r2.display_name]
-        self.assertEqual(xl[0][4:8], [3, 3, 510.0, 170.0])
-        self.assertEqual(xl[0][8], 150.0)
+        data = sheet_rows(Report._xlsx_export())
+        self.assertEqual(data[0][:2], ["Income Disclosure Statement", "by Year"])
+        summary = dict(zip(data[1], data[2], strict=True))
+        self.assertEqual(summary["Statement"], "2026")
+        self.assertEqual((summary["Distributors"], summary["Earned Anything"]), (5, 4))
+        self.assertEqual(summary["Total Earnings"], 540.0)
+        # annual earnings of the five: 60, 30, 0, 150, 300
+        self.assertEqual((summary["Mean"], summary["Median"]), (108.0, 60.0))
+        self.assertEqual(summary["Earned Anything (%)"], 80.0)
+        header = next(i for i, r in enumerate(data) if r[:1] == ["Statement"] and i > 1)
+        self.assertEqual(
+            data[header][:5],
+            ["Statement", "From", "To", "Paid-as Rank", "Distributors"],
+        )
+        xl = [r for r in data[header + 1 :] if r[3] == r2.display_name]
+        self.assertEqual(xl[0][0], "2026")
+        self.assertEqual(xl[0][4], 3)
+        self.assertEqual(xl[0][8:11], [510.0, 170.0, 150.0])
+
+    def test_income_disclosure_totals_once(self):
+        """Issue 13: the grand total counted every amount twice (period rows plus year
+        rows) and the year read "2,026"."""
+        Period = self.env["ds.period"]
+        periods = [
+            Period.create(
+                {
+                    "name": f"2025-{m:02d}",
+                    "date_from": date(2025, m, 1),
+                    "date_to": date(2025, m, 28),
+                }
+            )
+            for m in (3, 4)
+        ]
+        d = [self._distributor(f"Tot{i}") for i in range(3)]
+        plan = self.env["ds.plan"].create({"name": "Plan"})
+        runs = self.env["ds.bonus.run"].create(
+            [
+                {"period_id": p.id, "plan_id": plan.id, "state": "posted"}
+                for p in periods
+            ]
+        )
+        amounts = [(runs[0], d[0], 12.34), (runs[0], d[1], 5.0), (runs[1], d[0], 7.66)]
+        self.env["ds.bonus.line"].create(
+            [
+                {
+                    "run_id": run.id,
+                    "distributor_id": dist.id,
+                    "bonus_type": "unilevel",
+                    "amount": amount,
+                    "company_id": self.company.id,
+                }
+                for run, dist, amount in amounts
+            ]
+        )
+        expected = sum(a for __, __, a in amounts)
+        domain = [("date_to", ">=", "2025-01-01"), ("date_to", "<=", "2025-12-31")]
+        for grain in ("year", "period"):
+            Report = self.env["ds.report.income"].with_context(ds_income_grain=grain)
+            rows = Report.search(domain)
+            self.assertEqual(set(rows.mapped("grain")), {grain})
+            # as the list's total and a grouped pivot read them
+            [(total,)] = Report._read_group(domain, [], ["total_amount:sum"])
+            self.assertAlmostEqual(total, expected, places=2, msg=grain)
+            groups = Report.read_group(domain, ["total_amount", "year"], ["statement"])
+            self.assertAlmostEqual(
+                sum(g["total_amount"] for g in groups), expected, places=2
+            )
+            self.assertNotIsInstance(
+                groups[0].get("year"), (int, float), "a year is not summed"
+            )
+        yearly = self.env["ds.report.income"].search(domain)
+        self.assertEqual(set(yearly.mapped("statement")), {"2025"})
+        self.assertEqual(sum(yearly.mapped("distributor_count")), 2)
+        # a year is text: no thousands separator in the list, the pivot or the export
+        fields = self.env["ds.report.income"].fields_get(["year", "statement"])
+        self.assertEqual(fields["year"]["type"], "char")
+        self.assertEqual(fields["statement"]["type"], "char")
+
+    def test_income_disclosure_mean_median_match_python(self):
+        """Mean, median and percentiles (SQL percentile_cont) against an independent
+        computation on generated earnings."""
+        rng = random.Random(13)
+        period = self.env["ds.period"].create(
+            {"name": "2024-05", "date_from": "2024-05-01", "date_to": "2024-05-31"}
+        )
+        plan = self.env["ds.plan"].create({"name": "Plan"})
+        run = self.env["ds.bonus.run"].create(
+            {"period_id": period.id, "plan_id": plan.id, "state": "posted"}
+        )
+        ranks = (self.rank_1, self.rank_2)
+        earnings = {rank: [] for rank in ranks}
+        volumes, lines = [], []
+        for i in range(41):
+            dist = self._distributor(f"Gen{i}")
+            rank = ranks[i % 2]
+            volumes.append(
+                {
+                    "distributor_id": dist.id,
+                    "period_id": period.id,
+                    "paid_rank_id": rank.id,
+                    "company_id": self.company.id,
+                }
+            )
+            parts = [round(rng.uniform(0, 200), 2) for __ in range(rng.randint(0, 3))]
+            earnings[rank].append(round(sum(parts), 2))
+            lines += [
+                {
+                    "run_id": run.id,
+                    "distributor_id": dist.id,
+                    "bonus_type": "unilevel",
+                    "amount": part,
+                    "company_id": self.company.id,
+                }
+                for part in parts
+            ]
+        self.env["ds.volume"].create(volumes)
+        self.env["ds.bonus.line"].create(lines)
+
+        def percentile(values, q):  # PostgreSQL percentile_cont: linear interpolation
+            values = sorted(values)
+            pos = q * (len(values) - 1)
+            low = math.floor(pos)
+            high = min(low + 1, len(values) - 1)
+            return values[low] + (values[high] - values[low]) * (pos - low)
+
+        Report = self.env["ds.report.income"].with_context(ds_income_grain="period")
+        for rank in ranks:
+            values = earnings[rank]
+            row = Report.search(
+                [("period_id", "=", period.id), ("rank_id", "=", rank.id)]
+            )
+            self.assertEqual(row.distributor_count, len(values))
+            self.assertEqual(row.earner_count, sum(1 for v in values if v > 0))
+            self.assertAlmostEqual(row.total_amount, sum(values), places=2)
+            # to the cent (rounded half away from zero in SQL, hence the delta)
+            self.assertAlmostEqual(row.mean_amount, statistics.mean(values), delta=CENT)
+            self.assertAlmostEqual(
+                row.median_amount, statistics.median(values), delta=CENT
+            )
+            for q, fname in (
+                (0.1, "p10_amount"),
+                (0.25, "p25_amount"),
+                (0.9, "p90_amount"),
+            ):
+                self.assertAlmostEqual(row[fname], percentile(values, q), delta=CENT)
+            self.assertEqual(
+                (row.min_amount, row.max_amount), (min(values), max(values))
+            )
+        every = earnings[self.rank_1] + earnings[self.rank_2]
+        [summary] = Report._statement_summaries([str(period.id)])
+        self.assertEqual(summary["distributor_count"], 41)
+        self.assertAlmostEqual(
+            float(summary["median_amount"]), statistics.median(every), delta=CENT
+        )
+        self.assertAlmostEqual(
+            float(summary["mean_amount"]), statistics.mean(every), delta=CENT
+        )
 
     def test_rfm_xlsx_export(self):
         a = self._customer("RfmX")
