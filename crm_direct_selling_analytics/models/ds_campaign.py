@@ -974,7 +974,14 @@ class DsCampaign(models.Model):
 
     @api.model
     def _cron_measure(self):
+        """Daily measurement. The cron runs as OdooBot: the verdicts are written in each
+        company's language, not OdooBot's."""
         today = fields.Date.context_today(self)
-        self.search(
+        campaigns = self.search(
             [("state", "in", ("running", "done")), ("date_start", "<=", today)]
-        ).action_measure()
+        )
+        for company in campaigns.company_id:
+            lang = company.partner_id.lang or self.env.lang
+            campaigns.filtered(
+                lambda c, company=company: c.company_id == company
+            ).with_context(lang=lang).action_measure()

@@ -27,6 +27,7 @@ class DsCampaign(models.Model):
         "reported as a result.",
     )
     sequential_v0 = fields.Float(
+        aggregator=None,
         string="Sequential Tuning (v0)",
         readonly=True,
         copy=False,
@@ -34,12 +35,14 @@ class DsCampaign(models.Model):
         "the pre-period (never from what the looks show).",
     )
     look_count = fields.Integer(
+        aggregator=None,
         string="Looks",
         readonly=True,
         copy=False,
         help="How many times it was measured.",
     )
     sequential_ci_low = fields.Float(
+        aggregator=None,
         string="Always-Valid CI Low",
         readonly=True,
         copy=False,
@@ -47,22 +50,23 @@ class DsCampaign(models.Model):
         "however often the campaign is looked at while it runs.",
     )
     sequential_ci_high = fields.Float(
-        string="Always-Valid CI High", readonly=True, copy=False
+        aggregator=None, string="Always-Valid CI High", readonly=True, copy=False
     )
     p_value_adjusted = fields.Float(
+        aggregator=None,
         string="Revenue p-value (adjusted)",
         readonly=True,
         copy=False,
         help="The revenue p-value adjusted for the four metrics measured.",
     )
     response_p_value_adjusted = fields.Float(
-        string="Response p-value (adjusted)", readonly=True, copy=False
+        aggregator=None, string="Response p-value (adjusted)", readonly=True, copy=False
     )
     pv_p_value_adjusted = fields.Float(
-        string="PV p-value (adjusted)", readonly=True, copy=False
+        aggregator=None, string="PV p-value (adjusted)", readonly=True, copy=False
     )
     orders_p_value_adjusted = fields.Float(
-        string="Orders p-value (adjusted)", readonly=True, copy=False
+        aggregator=None, string="Orders p-value (adjusted)", readonly=True, copy=False
     )
     verdict = fields.Selection(
         selection_add=[("early", "Not proven yet")],
@@ -159,7 +163,9 @@ class DsCampaign(models.Model):
                 cur=cur,
             )
             result.update(
-                verdict="positive", verdict_text=head + " " + result["verdict_text"]
+                verdict="positive",
+                significance="significant",
+                verdict_text=head + " " + result["verdict_text"],
             )
         elif high is not None and high < 0:
             head = self.env._(
@@ -170,7 +176,9 @@ class DsCampaign(models.Model):
                 cur=cur,
             )
             result.update(
-                verdict="negative", verdict_text=head + " " + result["verdict_text"]
+                verdict="negative",
+                significance="significant",
+                verdict_text=head + " " + result["verdict_text"],
             )
         else:
             if low is None:
@@ -185,6 +193,7 @@ class DsCampaign(models.Model):
             end = format_date(self.env, self.date_end) if self.date_end else "-"
             result.update(
                 verdict="early",
+                significance="not_significant",
                 verdict_text=self.env._(
                     "Not proven yet (look %(look)s): the always-valid interval, %(interval)s, "
                     "still includes zero. Looking every day is safe with this interval; the "

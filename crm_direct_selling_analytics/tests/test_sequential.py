@@ -186,6 +186,7 @@ class TestRunningCampaign(DsAnalyticsCommon, HttpCase):
             places=6,
         )
         self.assertEqual(campaign.verdict, "early")
+        self.assertEqual(campaign.significance, "not_significant")
         self.assertIn("Not proven yet", campaign.verdict_text)
         # the adjusted p-values: Holm over the four metrics
         raw = [
@@ -339,3 +340,22 @@ class TestRunningCampaign(DsAnalyticsCommon, HttpCase):
         # a second measurement replaces the rows
         campaign.action_measure()
         self.assertEqual(len(campaign.subgroup_ids), 5)
+
+    def test_daily_cron_writes_verdicts_in_the_company_language(self):
+        """The measuring cron runs as OdooBot; the verdict a zh_CN company reads is in
+        Chinese."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["crm_direct_selling_analytics"], ["zh_CN"]
+        )
+        self.company.partner_id.lang = "zh_CN"
+        campaign = self._campaign("cron", effect=0.0)
+        self.env["ds.campaign"].with_user(self.env.ref("base.user_root")).with_context(
+            lang="en_US"
+        )._cron_measure()
+        self.assertEqual(campaign.verdict, "early")
+        self.assertNotIn("Not proven yet", campaign.verdict_text)
+        self.assertTrue(
+            any("\u4e00" <= ch <= "\u9fff" for ch in campaign.verdict_text),
+            campaign.verdict_text,
+        )
