@@ -28,6 +28,9 @@ class DsReportChurn(models.Model):
         "overdue_ratio",
         "risk",
         "reason",
+        "risk_source",
+        "churn_probability",
+        "expected_value_12m",
     )
 
     partner_id = fields.Many2one("res.partner", readonly=True)
@@ -52,6 +55,24 @@ class DsReportChurn(models.Model):
         help="Days since the last purchase divided by the partner's usual interval.",
     )
     risk = fields.Selection(RISKS, readonly=True)
+    risk_source = fields.Selection(
+        [("model", "Lifetime-value model"), ("rule", "Purchase rhythm rule")],
+        readonly=True,
+        help="Repeat buyers scored by a trained lifetime-value model are rated by its "
+        "probability that they stopped buying; the others by their own purchase rhythm.",
+    )
+    churn_probability = fields.Float(
+        readonly=True,
+        aggregator=None,
+        digits=(16, 3),
+        help="1 - probability alive (lifetime-value model); empty without a model score.",
+    )
+    expected_value_12m = fields.Float(
+        string="Expected Value (12 months)",
+        readonly=True,
+        aggregator="sum",
+        digits="Account",
+    )
     reason = fields.Char(compute="_compute_reason")
 
     @property
@@ -73,16 +94,26 @@ class DsReportChurn(models.Model):
                    a.median_interval,
                    (%(today)s::date - a.last_purchase) / NULLIF(a.median_interval, 0) AS overdue_ratio,
                    CASE WHEN a.median_interval IS NULL THEN 'unknown'
+                        WHEN clv.repeat_purchases > 0 THEN
+                            CASE WHEN clv.p_alive < 0.3 THEN 'high'
+                                 WHEN clv.p_alive < 0.6 THEN 'medium' ELSE 'low' END
                         WHEN (%(today)s::date - a.last_purchase) >= 3 * a.median_interval THEN 'high'
                         WHEN (%(today)s::date - a.last_purchase) >= 1.5 * a.median_interval THEN 'medium'
-                        ELSE 'low' END AS risk
+                        ELSE 'low' END AS risk,
+                   CASE WHEN a.median_interval IS NOT NULL AND clv.repeat_purchases > 0
+                        THEN 'model' ELSE 'rule' END AS risk_source,
+                   1 - clv.p_alive AS churn_probability, clv.expected_value_12m
               FROM agg a JOIN res_partner p ON p.id = a.partner_id
+         LEFT JOIN ds_partner_clv clv ON clv.partner_id = a.partner_id AND clv.company_id = %(company)s
             """,
             moves=partner_moves(self.env.company.id, "1900-01-01", today),
             today=today,
+            company=self.env.company.id,
         )
 
-    @api.depends("risk", "days_since", "median_interval")
+    @api.depends(
+        "risk", "days_since", "median_interval", "risk_source", "churn_probability"
+    )
     def _compute_reason(self):
         for row in self:
             if row.risk == "unknown":
@@ -97,3 +128,13 @@ class DsReportChurn(models.Model):
                     usual=round(row.median_interval, 1),
                     ratio=round(row.overdue_ratio, 1),
                 )
+                if row.risk_source == "model":
+                    probability = round(row.churn_probability * 100)
+                    row.reason = (
+                        _(
+                            "%(pct)s%% likely to have stopped buying (lifetime-value model).",
+                            pct=probability,
+                        )
+                        + " "
+                        + row.reason
+                    )

@@ -23,6 +23,8 @@ class DsReportPareto(models.Model):
         "cumulative_share",
         "abc_class",
         "top20",
+        "p_alive",
+        "expected_value_12m",
     )
 
     partner_id = fields.Many2one("res.partner", readonly=True)
@@ -42,6 +44,21 @@ class DsReportPareto(models.Model):
         readonly=True,
     )
     top20 = fields.Boolean(string="Top 20%", readonly=True)
+    p_alive = fields.Float(
+        string="Probability Alive",
+        readonly=True,
+        aggregator=None,
+        digits=(16, 3),
+        help="From the trained lifetime-value model (empty without one).",
+    )
+    expected_value_12m = fields.Float(
+        string="Expected Value (12 months)",
+        readonly=True,
+        aggregator="sum",
+        digits="Account",
+        help="What the partner is expected to buy in the next 12 months (lifetime-value "
+        "model): past value and future value side by side.",
+    )
 
     @api.model
     def _window(self):
@@ -76,8 +93,10 @@ class DsReportPareto(models.Model):
                    r.revenue / r.total * 100 AS share, r.cum / r.total * 100 AS cumulative_share,
                    CASE WHEN r.cum - r.revenue < 0.8 * r.total THEN 'A'
                         WHEN r.cum - r.revenue < 0.95 * r.total THEN 'B' ELSE 'C' END AS abc_class,
-                   r.pos <= ceil(0.2 * r.n) AS top20
+                   r.pos <= ceil(0.2 * r.n) AS top20,
+                   clv.p_alive, clv.expected_value_12m
               FROM ranked r JOIN res_partner p ON p.id = r.partner_id
+         LEFT JOIN ds_partner_clv clv ON clv.partner_id = r.partner_id AND clv.company_id = %(company)s
             """,
             company=self.env.company.id,
             date_from=date_from,
