@@ -318,6 +318,31 @@ class TestDsPortalRoutes(DsPortalCommon):
         self.assertIn("1,234.50", page.text)
         self.assertNotIn("5,000.00", page.text)
 
+    # ------------------------------------------------------------------ numbers
+    def test_numbers_with_thousands_separators(self):
+        """PV / GV figures are formatted per the user's language (en_US: 12,345.50)."""
+        volumes = self.env["ds.volume"].search(
+            [
+                ("distributor_id", "in", (self.lana | self.fay).ids),
+                ("period_id", "=", self.period.id),
+            ]
+        )
+        volumes.write({"gv": 12345.5, "pv": 2345.25})
+        self.assertEqual(self.user_lana.lang, "en_US")
+        self.login(self.user_lana)
+        volume_page = self.url_open("/my/volume").text
+        gv = re.search(r'class="fs-4 o_ds_gv"[^>]*>([^<]*)<', volume_page).group(1)
+        self.assertEqual(gv.strip(), "12,345.50")
+        pv = re.search(r'class="fs-4 o_ds_pv"[^>]*>([^<]*)<', volume_page).group(1)
+        self.assertEqual(pv.strip(), "2,345.25")
+        self.assertNotIn("12345.50", volume_page)
+        network = self.url_open("/my/network").text
+        self.assertIn(">12,345.50<", network)
+        self.assertNotIn("12345.50", network)
+        member = self.url_open(f"/my/network/{self.fay.id}").text
+        self.assertIn(">12,345.50<", member)
+        self.assertIn(">2,345.25<", member)
+
     # ------------------------------------------------------------------ leads
     def test_leads_and_stage_update(self):
         stages = self.env["crm.stage"].search([("team_id", "=", False)], limit=2)
