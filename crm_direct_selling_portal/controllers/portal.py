@@ -98,10 +98,18 @@ class DirectSellingPortal(CustomerPortal):
                     .search_count([("ds_referrer_id", "=", leader.id)])
                 )
             if "ds_lead_count" in counters:
+                # open leads: not won (lost ones are archived)
                 values["ds_lead_count"] = (
                     env["crm.lead"]
                     .sudo()
-                    .search_count([("ds_distributor_id", "=", leader.id)])
+                    .search_count(
+                        [
+                            ("ds_distributor_id", "=", leader.id),
+                            "|",
+                            ("stage_id", "=", False),
+                            ("stage_id.is_won", "=", False),
+                        ]
+                    )
                 )
             if "ds_message_count" in counters:
                 values["ds_message_count"] = (

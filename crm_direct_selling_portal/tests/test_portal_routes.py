@@ -217,6 +217,57 @@ class TestDsPortalRoutes(DsPortalCommon):
         self.assertEqual(counters["ds_customer_count"], 1)
         self.assertEqual(counters["ds_message_count"], 0)
 
+    def test_home_distinct_icons_and_open_leads(self):
+        """Each leader entry of the portal home has its own icon; the lead counter
+        counts open leads only (a won one is not), never another leader's."""
+        self.login(self.user_lana)
+        home = self.url_open("/my").text
+        cards = re.findall(
+            r'o_portal_index_card[^"]*">\s*<a href="(/my/[\w/]+)".*?<img src="([^"]+)"',
+            home,
+            re.S,
+        )
+        ours = {url: icon for url, icon in cards if "crm_direct_selling_portal" in icon}
+        self.assertEqual(
+            set(ours),
+            {
+                "/my/network",
+                "/my/dashboard",
+                "/my/volume",
+                "/my/bonuses",
+                "/my/messages",
+                "/my/customers",
+                "/my/leads",
+            },
+        )
+        self.assertEqual(len(set(ours.values())), len(ours), ours)
+        for icon in set(ours.values()):
+            self.assertEqual(self.url_open(icon).status_code, 200, icon)
+
+        won = self.env["crm.stage"].create({"name": "DSP Won", "is_won": True})
+        new = self.env["crm.stage"].create({"name": "DSP Open", "sequence": 1})
+        self.env["crm.lead"].create(
+            [
+                {
+                    "name": name,
+                    "type": "opportunity",
+                    "ds_distributor_id": distributor.id,
+                    "stage_id": stage.id,
+                    "team_id": False,
+                }
+                for name, distributor, stage in (
+                    ("DSP open 1", self.lana, new),
+                    ("DSP open 2", self.lana, new),
+                    ("DSP won", self.lana, won),
+                    ("DSP Sam's", self.sam, new),
+                )
+            ]
+        )
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["ds_lead_count"]}
+        )
+        self.assertEqual(counters, {"ds_lead_count": 2})
+
     # ------------------------------------------------------------------ customers
     def test_customers(self):
         self.login(self.user_lana)
