@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from markupsafe import Markup, escape
@@ -141,6 +142,41 @@ class DirectSellingPortal(CustomerPortal):
                 )
             )
         return values
+
+    # ------------------------------------------------------------------
+    # Leader dashboard
+    # ------------------------------------------------------------------
+    @route("/my/dashboard", type="http", auth="user", website=True, readonly=True)
+    def ds_portal_dashboard(self, **kw):
+        """Charts of the logged-in leader's own figures, drawn by the
+        DsLeaderDashboard widget from the data embedded in the page (the same
+        as /my/dashboard/data)."""
+        leader = self._ds_leader()
+        data = leader._ds_dashboard_data()
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ds_dashboard",
+                "leader": leader,
+                "data": data,
+                "data_json": json.dumps(data),
+                "currency": leader.company_id.currency_id,
+            }
+        )
+        return request.render("crm_direct_selling_portal.portal_my_dashboard", values)
+
+    @route(
+        "/my/dashboard/data",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        readonly=True,
+    )
+    def ds_portal_dashboard_data(self, **kw):
+        """JSON of the dashboard charts of the logged-in leader; no parameter
+        selects another distributor (403 for a user who is not a distributor)."""
+        leader = self._ds_leader()
+        return request.make_json_response(leader._ds_dashboard_data())
 
     # ------------------------------------------------------------------
     # Network list
