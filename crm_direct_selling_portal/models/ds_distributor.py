@@ -414,25 +414,38 @@ class DsDistributor(models.Model):
             "gv": [row[2] or 0.0 for row in rows],
         }
 
-        # recruits by month and the downline size at each month's end
+        # the last period with volumes computed for this leader
+        period = periods[-1:]
+        # one scan of the subtree for two aggregates (grouping sets): recruits by
+        # enrollment month (NULL: before the window) and members by paid-as rank
+        # in that period (NULL: none)
         rows = env.execute_query(
             SQL(
                 """
-                SELECT CASE WHEN d.enrollment_date >= %(start)s
-                            THEN date_trunc('month', d.enrollment_date)::date END,
-                       count(*)
-                  FROM ds_distributor d
-                 WHERE %(subtree)s
-                   AND (d.enrollment_date IS NULL OR d.enrollment_date <= %(today)s)
-              GROUP BY 1
+                SELECT GROUPING(s.month), s.month, s.rank_id, count(*)
+                  FROM (
+                        SELECT CASE WHEN d.enrollment_date >= %(start)s
+                                    THEN date_trunc('month', d.enrollment_date)::date
+                               END AS month,
+                               v.paid_rank_id AS rank_id
+                          FROM ds_distributor d
+                     LEFT JOIN ds_volume v
+                            ON v.distributor_id = d.id AND v.period_id = %(period)s
+                         WHERE %(subtree)s
+                       ) s
+              GROUP BY GROUPING SETS ((s.month), (s.rank_id))
                 """,
                 start=first_month,
-                today=today,
+                period=period.id or 0,
                 subtree=subtree,
             )
         )
-        by_month = {month: count for month, count in rows if month}
-        size = sum(count for month, count in rows if not month)
+        by_month = {month: count for grouping, month, _r, count in rows if not grouping}
+        by_rank = {rank_id: count for grouping, _m, rank_id, count in rows if grouping}
+
+        # recruits by month and the downline size at each month's end (members
+        # enrolled after this month are not counted)
+        size = by_month.get(None, 0)
         growth = {"labels": [], "size": [], "recruits": []}
         for index in range(months):
             month = fields.Date.add(first_month, months=index)
@@ -443,40 +456,11 @@ class DsDistributor(models.Model):
             growth["size"].append(size)
 
         # rank distribution of the team in the last computed period
-        period = env["ds.period"].sudo()
-        rows = env.execute_query(
-            SQL(
-                """
-                SELECT v.period_id
-                  FROM ds_volume v
-                  JOIN ds_period p ON p.id = v.period_id
-                 WHERE v.distributor_id = %s
-              ORDER BY p.date_from DESC, p.id DESC
-                 LIMIT 1
-                """,
-                leader.id,
-            )
-        )
         ranks = {"period": "", "labels": [], "counts": []}
-        if rows:
-            period = period.browse(rows[0][0])
-            rows = env.execute_query(
-                SQL(
-                    """
-                    SELECT v.paid_rank_id, count(*)
-                      FROM ds_distributor d
-                 LEFT JOIN ds_volume v ON v.distributor_id = d.id AND v.period_id = %s
-                     WHERE %s
-                  GROUP BY 1
-                    """,
-                    period.id,
-                    subtree,
-                )
-            )
+        if period:
             Rank = env["ds.rank"].sudo()
-            counts = {Rank.browse(rank_id): count for rank_id, count in rows}
             ordered = sorted(
-                counts.items(),
+                ((Rank.browse(rank_id), count) for rank_id, count in by_rank.items()),
                 key=lambda item: (
                     bool(item[0]),
                     item[0].sequence if item[0] else 0,
