@@ -370,8 +370,8 @@ class DsDistributor(models.Model):
         - volumes: own PV / GV of the last ``months`` periods with a volume;
         - growth: downline size at the end of each of the last ``months`` months
           and the recruits enrolled in each (current members, terminated excluded);
-        - ranks: the downline's paid-as ranks in the last period with volumes
-          computed for this leader ("No rank" for members without one);
+        - ranks: the downline's paid-as ranks (``rank_id``, set by the close of
+          the last closed period; "No rank" for members without one);
         - bonuses: this leader's paid amount per posted bonus run (the last
           ``months``).
         Only this leader's own subtree is read (parent_path prefix)."""
@@ -414,11 +414,20 @@ class DsDistributor(models.Model):
             "gv": [row[2] or 0.0 for row in rows],
         }
 
-        # the last period with volumes computed for this leader
-        period = periods[-1:]
+        # the paid-as ranks are those of the last closed period: the one that
+        # set ds.distributor.rank_id
+        period = (
+            env["ds.period"]
+            .sudo()
+            .search(
+                [("company_id", "=", leader.company_id.id), ("state", "=", "closed")],
+                order="date_to desc, id desc",
+                limit=1,
+            )
+        )
         # one scan of the subtree for two aggregates (grouping sets): recruits by
         # enrollment month (NULL: before the window) and members by paid-as rank
-        # in that period (NULL: none)
+        # (NULL: none); no join: a 100,000-member subtree is read once
         rows = env.execute_query(
             SQL(
                 """
@@ -427,16 +436,13 @@ class DsDistributor(models.Model):
                         SELECT CASE WHEN d.enrollment_date >= %(start)s
                                     THEN date_trunc('month', d.enrollment_date)::date
                                END AS month,
-                               v.paid_rank_id AS rank_id
+                               d.rank_id
                           FROM ds_distributor d
-                     LEFT JOIN ds_volume v
-                            ON v.distributor_id = d.id AND v.period_id = %(period)s
                          WHERE %(subtree)s
                        ) s
               GROUP BY GROUPING SETS ((s.month), (s.rank_id))
                 """,
                 start=first_month,
-                period=period.id or 0,
                 subtree=subtree,
             )
         )
@@ -455,9 +461,9 @@ class DsDistributor(models.Model):
             growth["recruits"].append(recruits)
             growth["size"].append(size)
 
-        # rank distribution of the team in the last computed period
-        ranks = {"period": "", "labels": [], "counts": []}
-        if period:
+        # rank distribution of the team
+        ranks = {"period": period.display_name or "", "labels": [], "counts": []}
+        if by_rank:
             Rank = env["ds.rank"].sudo()
             ordered = sorted(
                 ((Rank.browse(rank_id), count) for rank_id, count in by_rank.items()),
@@ -468,7 +474,7 @@ class DsDistributor(models.Model):
                 ),
             )
             ranks = {
-                "period": period.display_name,
+                "period": period.display_name or "",
                 "labels": [rank.name if rank else _("No rank") for rank, _c in ordered],
                 "counts": [count for _r, count in ordered],
             }

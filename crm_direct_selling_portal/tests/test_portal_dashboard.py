@@ -26,14 +26,12 @@ class TestDsPortalDashboard(DsPortalCommon):
         )
         volumes = env["ds.volume"].search([("distributor_id", "=", leader.id)])
         volumes = volumes.sorted(lambda v: v.period_id.date_from)
-        last_period = volumes[-1:].period_id
-        team = env["ds.volume"].search(
-            [
-                ("distributor_id", "in", downline.ids),
-                ("period_id", "=", last_period.id),
-            ]
+        last_closed = env["ds.period"].search(
+            [("company_id", "=", leader.company_id.id), ("state", "=", "closed")],
+            order="date_to desc",
+            limit=1,
         )
-        ranks = Counter(v.paid_rank_id.name for v in team if v.paid_rank_id)
+        ranks = Counter(d.rank_id.name for d in downline if d.rank_id)
         ranks["No rank"] = len(downline) - sum(ranks.values())
         lines = env["ds.bonus.line"].search(
             [("distributor_id", "=", leader.id), ("run_id.state", "=", "posted")]
@@ -53,7 +51,7 @@ class TestDsPortalDashboard(DsPortalCommon):
             "pv": volumes.mapped("pv"),
             "gv": volumes.mapped("gv"),
             "periods": volumes.period_id.mapped("display_name"),
-            "rank_period": last_period.display_name,
+            "rank_period": last_closed.display_name,
             "ranks": {name: count for name, count in ranks.items() if count},
             "bonuses": sorted(by_run.values()),
             "recruits": sum(recruits.values()),
@@ -125,7 +123,7 @@ class TestDsPortalDashboard(DsPortalCommon):
             page = self.url_open(f"/my/dashboard?distributor_id={foreign.id}")
             self.assertNoForeignName(page.text)
             self.assertNotIn("40.00", page.text)  # Sam's bonus
-        # another leader: Sam's branch (Bob, Bronze) and Sam's bonus only
+        # another leader: Sam's branch (Bob, no rank) and Sam's bonus only
         self.login(self.user_sam)
         data = self.url_open(f"/my/dashboard/data?distributor_id={self.lana.id}").json()
         self._check(data, self.sam)
@@ -133,7 +131,7 @@ class TestDsPortalDashboard(DsPortalCommon):
         self.assertEqual(data["bonuses"]["amounts"], [40.0])
         self.assertEqual(
             dict(zip(data["ranks"]["labels"], data["ranks"]["counts"], strict=True)),
-            {"DSP Bronze": 1},
+            {"No rank": 1},
         )
         # a member of Lana's downline sees her own subtree (Dan, Dee), not Lana's
         self.login(self.user_fay)
