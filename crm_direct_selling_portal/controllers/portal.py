@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from markupsafe import Markup, escape
@@ -8,6 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request, route
 from odoo.tools import SQL, consteq, email_normalize
 
+from odoo.addons.crm_direct_selling.models.ds_volume import CUSTOMER_MOVE_TYPES
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
@@ -97,10 +99,18 @@ class DirectSellingPortal(CustomerPortal):
                     .search_count([("ds_referrer_id", "=", leader.id)])
                 )
             if "ds_lead_count" in counters:
+                # open leads: not won (lost ones are archived)
                 values["ds_lead_count"] = (
                     env["crm.lead"]
                     .sudo()
-                    .search_count([("ds_distributor_id", "=", leader.id)])
+                    .search_count(
+                        [
+                            ("ds_distributor_id", "=", leader.id),
+                            "|",
+                            ("stage_id", "=", False),
+                            ("stage_id.is_won", "=", False),
+                        ]
+                    )
                 )
             if "ds_message_count" in counters:
                 values["ds_message_count"] = (
@@ -132,6 +142,41 @@ class DirectSellingPortal(CustomerPortal):
                 )
             )
         return values
+
+    # ------------------------------------------------------------------
+    # Leader dashboard
+    # ------------------------------------------------------------------
+    @route("/my/dashboard", type="http", auth="user", website=True, readonly=True)
+    def ds_portal_dashboard(self, **kw):
+        """Charts of the logged-in leader's own figures, drawn by the
+        DsLeaderDashboard widget from the data embedded in the page (the same
+        as /my/dashboard/data)."""
+        leader = self._ds_leader()
+        data = leader._ds_dashboard_data()
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ds_dashboard",
+                "leader": leader,
+                "data": data,
+                "data_json": json.dumps(data),
+                "currency": leader.company_id.currency_id,
+            }
+        )
+        return request.render("crm_direct_selling_portal.portal_my_dashboard", values)
+
+    @route(
+        "/my/dashboard/data",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        readonly=True,
+    )
+    def ds_portal_dashboard_data(self, **kw):
+        """JSON of the dashboard charts of the logged-in leader; no parameter
+        selects another distributor (403 for a user who is not a distributor)."""
+        leader = self._ds_leader()
+        return request.make_json_response(leader._ds_dashboard_data())
 
     # ------------------------------------------------------------------
     # Network list
@@ -648,6 +693,79 @@ class DirectSellingPortal(CustomerPortal):
     # ------------------------------------------------------------------
     # Customers
     # ------------------------------------------------------------------
+    def _ds_customer_stats(self, leader, customers):
+        """{partner id: {invoice_count, refund_count, amount, pv, open_orders}} of
+        ``customers`` (referred by ``leader``) in one SQL statement.
+
+        The documents are those the volume step counts for the leader's PV: posted
+        customer invoices and refunds credited to the leader (``ds_distributor_id``),
+        of the customer or of its commercial entity; ``amount`` is the invoiced
+        total net of refunds in company currency (refunds are signed negative),
+        ``pv`` the PV net of refunds. ``open_orders`` counts confirmed sale
+        orders still to invoice, shown apart."""
+        if not customers:
+            return {}
+        request.env["account.move"].flush_model(
+            [
+                "state",
+                "move_type",
+                "ds_distributor_id",
+                "commercial_partner_id",
+                "amount_total_signed",
+                "ds_pv_total",
+            ]
+        )
+        request.env["sale.order"].flush_model(["partner_id", "state", "invoice_status"])
+        request.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = request.env.execute_query(
+            SQL(
+                """
+                WITH c AS (
+                    SELECT p.id, COALESCE(p.commercial_partner_id, p.id) AS cp
+                      FROM res_partner p
+                     WHERE p.id = ANY(%(ids)s)
+                ), inv AS (
+                    SELECT am.commercial_partner_id AS cp,
+                           count(*) FILTER (WHERE am.move_type = 'out_invoice') AS n_inv,
+                           count(*) FILTER (WHERE am.move_type = 'out_refund') AS n_ref,
+                           SUM(am.amount_total_signed) AS amount,
+                           SUM(am.ds_pv_total) AS pv
+                      FROM account_move am
+                     WHERE am.commercial_partner_id IN (SELECT cp FROM c)
+                       AND am.ds_distributor_id = %(leader)s
+                       AND am.state = 'posted'
+                       AND am.move_type IN %(types)s
+                  GROUP BY am.commercial_partner_id
+                ), so AS (
+                    SELECT so.partner_id, count(*) AS n_open
+                      FROM sale_order so
+                     WHERE so.partner_id = ANY(%(ids)s)
+                       AND so.state = 'sale' AND so.invoice_status = 'to invoice'
+                  GROUP BY so.partner_id
+                )
+                SELECT c.id, COALESCE(inv.n_inv, 0), COALESCE(inv.n_ref, 0),
+                       COALESCE(inv.amount, 0), COALESCE(inv.pv, 0),
+                       COALESCE(so.n_open, 0)
+                  FROM c
+             LEFT JOIN inv ON inv.cp = c.cp
+             LEFT JOIN so ON so.partner_id = c.id
+                """,
+                ids=list(customers.ids),
+                leader=leader.id,
+                types=CUSTOMER_MOVE_TYPES,
+            )
+        )
+        return {
+            row[0]: {
+                "invoice_count": row[1],
+                "refund_count": row[2],
+                "amount": row[3],
+                "pv": row[4],
+                "open_orders": row[5],
+            }
+            for row in rows
+        }
+
     @route(
         ["/my/customers", "/my/customers/page/<int:page>"],
         type="http",
@@ -673,16 +791,7 @@ class DirectSellingPortal(CustomerPortal):
         customers = Partner.search(
             domain, order="name, id", limit=self._items_per_page, offset=pager["offset"]
         )
-        stats = {
-            partner.id: (count, amount)
-            for partner, count, amount in request.env["sale.order"]
-            .sudo()
-            ._read_group(
-                [("partner_id", "in", customers.ids), ("state", "=", "sale")],
-                ["partner_id"],
-                ["__count", "amount_total:sum"],
-            )
-        }
+        stats = self._ds_customer_stats(leader, customers)
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -690,6 +799,7 @@ class DirectSellingPortal(CustomerPortal):
                 "leader": leader,
                 "customers": customers,
                 "stats": stats,
+                "currency": leader.company_id.currency_id,
                 "pager": pager,
                 "search": search,
                 "referral_url": self._ds_referral_url(leader),
@@ -724,6 +834,21 @@ class DirectSellingPortal(CustomerPortal):
                 limit=50,
             )
         )
+        # the documents that count for the leader's PV (as on the customers list)
+        moves = (
+            request.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", customer.commercial_partner_id.id),
+                    ("ds_distributor_id", "=", leader.id),
+                    ("state", "=", "posted"),
+                    ("move_type", "in", CUSTOMER_MOVE_TYPES),
+                ],
+                order="invoice_date desc, id desc",
+                limit=50,
+            )
+        )
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -731,6 +856,9 @@ class DirectSellingPortal(CustomerPortal):
                 "leader": leader,
                 "customer": customer,
                 "orders": orders,
+                "moves": moves,
+                "stats": self._ds_customer_stats(leader, customer).get(customer.id, {}),
+                "currency": leader.company_id.currency_id,
             }
         )
         return request.render("crm_direct_selling_portal.portal_my_customer", values)

@@ -1,6 +1,6 @@
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL, email_normalize, format_date
 from odoo.tools.misc import hmac as hmac_tool
 
 from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
@@ -360,6 +360,159 @@ class DsDistributor(models.Model):
                 int(offset),
             )
         )
+
+    # ------------------------------------------------------------------
+    # Leader dashboard (set-based: four small aggregates over the subtree)
+    # ------------------------------------------------------------------
+    def _ds_dashboard_data(self, months=12):
+        """Figures of this leader's dashboard, for the charts (JSON-ready).
+
+        - volumes: own PV / GV of the last ``months`` periods with a volume;
+        - growth: downline size at the end of each of the last ``months`` months
+          and the recruits enrolled in each (current members, terminated excluded);
+        - ranks: the downline's paid-as ranks (``rank_id``, set by the close of
+          the last closed period; "No rank" for members without one);
+        - bonuses: this leader's paid amount per posted bonus run (the last
+          ``months``).
+        Only this leader's own subtree is read (parent_path prefix)."""
+        self.ensure_one()
+        leader = self.sudo()
+        env = self.env
+        for model in ("ds.distributor", "ds.volume", "ds.period", "ds.bonus.line"):
+            env[model].flush_model()
+        today = fields.Date.context_today(self)
+        month_start = today.replace(day=1)
+        first_month = fields.Date.subtract(month_start, months=months - 1)
+        subtree = SQL(" AND ").join(
+            [
+                self._ds_prefix_condition(leader.parent_path, "d"),
+                SQL("d.id != %s", leader.id),
+                SQL("d.company_id = %s", leader.company_id.id),
+                SQL("d.state != 'terminated'"),
+            ]
+        )
+
+        # own PV / GV by period
+        rows = env.execute_query(
+            SQL(
+                """
+                SELECT p.id, v.pv, v.gv
+                  FROM ds_volume v
+                  JOIN ds_period p ON p.id = v.period_id
+                 WHERE v.distributor_id = %s
+              ORDER BY p.date_from DESC, p.id DESC
+                 LIMIT %s
+                """,
+                leader.id,
+                int(months),
+            )
+        )[::-1]
+        periods = env["ds.period"].sudo().browse([row[0] for row in rows])
+        volumes = {
+            "labels": [period.display_name for period in periods],
+            "pv": [row[1] or 0.0 for row in rows],
+            "gv": [row[2] or 0.0 for row in rows],
+        }
+
+        # the paid-as ranks are those of the last closed period: the one that
+        # set ds.distributor.rank_id
+        period = (
+            env["ds.period"]
+            .sudo()
+            .search(
+                [("company_id", "=", leader.company_id.id), ("state", "=", "closed")],
+                order="date_to desc, id desc",
+                limit=1,
+            )
+        )
+        # one scan of the subtree for two aggregates (grouping sets): recruits by
+        # enrollment month (NULL: before the window) and members by paid-as rank
+        # (NULL: none); no join: a 100,000-member subtree is read once
+        rows = env.execute_query(
+            SQL(
+                """
+                SELECT GROUPING(s.month), s.month, s.rank_id, count(*)
+                  FROM (
+                        SELECT CASE WHEN d.enrollment_date >= %(start)s
+                                    THEN date_trunc('month', d.enrollment_date)::date
+                               END AS month,
+                               d.rank_id
+                          FROM ds_distributor d
+                         WHERE %(subtree)s
+                       ) s
+              GROUP BY GROUPING SETS ((s.month), (s.rank_id))
+                """,
+                start=first_month,
+                subtree=subtree,
+            )
+        )
+        by_month = {month: count for grouping, month, _r, count in rows if not grouping}
+        by_rank = {rank_id: count for grouping, _m, rank_id, count in rows if grouping}
+
+        # recruits by month and the downline size at each month's end (members
+        # enrolled after this month are not counted)
+        size = by_month.get(None, 0)
+        growth = {"labels": [], "size": [], "recruits": []}
+        for index in range(months):
+            month = fields.Date.add(first_month, months=index)
+            recruits = by_month.get(month, 0)
+            size += recruits
+            growth["labels"].append(format_date(env, month, date_format="MMM yyyy"))
+            growth["recruits"].append(recruits)
+            growth["size"].append(size)
+
+        # rank distribution of the team
+        ranks = {"period": period.display_name or "", "labels": [], "counts": []}
+        if by_rank:
+            Rank = env["ds.rank"].sudo()
+            ordered = sorted(
+                ((Rank.browse(rank_id), count) for rank_id, count in by_rank.items()),
+                key=lambda item: (
+                    bool(item[0]),
+                    item[0].sequence if item[0] else 0,
+                    item[0].id,
+                ),
+            )
+            ranks = {
+                "period": period.display_name or "",
+                "labels": [rank.name if rank else _("No rank") for rank, _c in ordered],
+                "counts": [count for _r, count in ordered],
+            }
+
+        # bonus history: the leader's paid amount per posted run
+        Line = env["ds.bonus.line"].sudo()
+        domain = [("distributor_id", "=", leader.id), ("run_id.state", "=", "posted")]
+        if "carried_forward" in Line._fields:
+            domain.append(("carried_forward", "=", False))
+        runs = sorted(
+            Line._read_group(domain, ["run_id"], ["amount:sum"]),
+            key=lambda item: (item[0].period_id.date_from or today, item[0].id),
+        )[-months:]
+        currency = leader.company_id.currency_id
+        bonuses = {
+            "labels": [
+                run.period_id.display_name or run.display_name for run, _a in runs
+            ],
+            "amounts": [currency.round(amount) for _r, amount in runs],
+            "currency": {
+                "symbol": currency.symbol,
+                "position": currency.position,
+                "digits": currency.decimal_places,
+            },
+        }
+        return {
+            "volumes": volumes,
+            "growth": growth,
+            "ranks": ranks,
+            "bonuses": bonuses,
+            "summary": {
+                "downline": growth["size"][-1] if growth["size"] else 0,
+                "recruits": sum(growth["recruits"]),
+                "pv": volumes["pv"][-1] if volumes["pv"] else 0.0,
+                "gv": volumes["gv"][-1] if volumes["gv"] else 0.0,
+                "bonus_total": currency.round(sum(bonuses["amounts"])),
+            },
+        }
 
     def _ds_statement_token(self, run):
         """Access token of this distributor's statement of ``run``: lets a shared

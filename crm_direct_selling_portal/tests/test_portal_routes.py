@@ -217,6 +217,57 @@ class TestDsPortalRoutes(DsPortalCommon):
         self.assertEqual(counters["ds_customer_count"], 1)
         self.assertEqual(counters["ds_message_count"], 0)
 
+    def test_home_distinct_icons_and_open_leads(self):
+        """Each leader entry of the portal home has its own icon; the lead counter
+        counts open leads only (a won one is not), never another leader's."""
+        self.login(self.user_lana)
+        home = self.url_open("/my").text
+        cards = re.findall(
+            r'o_portal_index_card[^"]*">\s*<a href="(/my/[\w/]+)".*?<img src="([^"]+)"',
+            home,
+            re.S,
+        )
+        ours = {url: icon for url, icon in cards if "crm_direct_selling_portal" in icon}
+        self.assertEqual(
+            set(ours),
+            {
+                "/my/network",
+                "/my/dashboard",
+                "/my/volume",
+                "/my/bonuses",
+                "/my/messages",
+                "/my/customers",
+                "/my/leads",
+            },
+        )
+        self.assertEqual(len(set(ours.values())), len(ours), ours)
+        for icon in set(ours.values()):
+            self.assertEqual(self.url_open(icon).status_code, 200, icon)
+
+        won = self.env["crm.stage"].create({"name": "DSP Won", "is_won": True})
+        new = self.env["crm.stage"].create({"name": "DSP Open", "sequence": 1})
+        self.env["crm.lead"].create(
+            [
+                {
+                    "name": name,
+                    "type": "opportunity",
+                    "ds_distributor_id": distributor.id,
+                    "stage_id": stage.id,
+                    "team_id": False,
+                }
+                for name, distributor, stage in (
+                    ("DSP open 1", self.lana, new),
+                    ("DSP open 2", self.lana, new),
+                    ("DSP won", self.lana, won),
+                    ("DSP Sam's", self.sam, new),
+                )
+            ]
+        )
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["ds_lead_count"]}
+        )
+        self.assertEqual(counters, {"ds_lead_count": 2})
+
     # ------------------------------------------------------------------ customers
     def test_customers(self):
         self.login(self.user_lana)
@@ -231,6 +282,117 @@ class TestDsPortalRoutes(DsPortalCommon):
         response = self.url_open(f"/my/customers/{self.sam_customer.id}")
         self.assertEqual(response.status_code, 404)
         self.assertNotIn("Customer of Sam", response.text)
+
+    def _customer_invoice(self, partner, lines, move_type="out_invoice", post=True):
+        move = self.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "invoice_date": self.period.date_from,
+                "date": self.period.date_from,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "quantity": qty,
+                            "price_unit": price,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                    for qty, price in lines
+                ],
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def _customer_row(self, text, partner):
+        match = re.search(
+            rf'<tr[^>]*o_ds_customer_row[^>]*data-customer-id="{partner.id}".*?</tr>',
+            text,
+            re.S,
+        )
+        self.assertTrue(match, f"no row for {partner.name}")
+        return match.group(0)
+
+    def _cell(self, row, css):
+        match = re.search(rf'class="[^"]*{css}[^"]*"[^>]*>(.*?)</', row, re.S)
+        self.assertTrue(match, css)
+        return re.sub(r"<[^>]+>|\s|&nbsp;|\xa0", "", match.group(1))
+
+    def test_customers_totals_from_invoices(self):
+        """Orders and totals of a referred customer come from the posted invoices
+        and refunds credited to the leader (what counts for PV), not from sale
+        orders: a customer with invoices and no sale order shows them."""
+        self.product = self.env["product.product"].create(
+            {"name": "DSP Serum", "list_price": 617.25, "ds_pv": 10.0}
+        )
+        cleo = self.consumer_partner
+        self._customer_invoice(cleo, [(2, 617.25)])  # 1,234.50 / PV 20
+        self._customer_invoice(cleo, [(1, 100.0)])  # 100.00 / PV 10
+        self._customer_invoice(cleo, [(1, 40.0)], move_type="out_refund")  # PV -10
+        self._customer_invoice(cleo, [(1, 5000.0)], post=False)  # draft: not counted
+        # a foreign leader's customer with a posted invoice
+        self._customer_invoice(self.sam_customer, [(1, 777.77)])
+        self.assertFalse(
+            self.env["sale.order"].search_count([("partner_id", "=", cleo.id)])
+        )
+        # the independent figures, from the ORM
+        moves = self.env["account.move"].search(
+            [
+                ("partner_id", "=", cleo.id),
+                ("state", "=", "posted"),
+                ("ds_distributor_id", "=", self.lana.id),
+            ]
+        )
+        self.assertEqual(len(moves), 3)
+        self.assertAlmostEqual(sum(moves.mapped("amount_total_signed")), 1294.50)
+        self.assertAlmostEqual(sum(moves.mapped("ds_pv_total")), 20.0)
+
+        self.login(self.user_lana)
+        response = self.url_open("/my/customers")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Invoiced (net of refunds)", response.text)
+        row = self._customer_row(response.text, cleo)
+        self.assertEqual(self._cell(row, "o_ds_customer_invoices"), "2")
+        self.assertIn("1refunded", self._cell(row, "o_ds_customer_refunds"))
+        self.assertIn("1,294.50", self._cell(row, "o_ds_customer_amount"))
+        self.assertEqual(self._cell(row, "o_ds_customer_pv"), "20.00")
+        self.assertEqual(self._cell(row, "o_ds_customer_open"), "0")
+        self.assertNotIn("Customer of Sam", response.text)
+        self.assertNotIn("777.77", response.text)
+        # the customer page lists the same documents
+        page = self.url_open(f"/my/customers/{cleo.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertEqual(page.text.count("o_ds_customer_move"), 3)
+        self.assertIn("1,234.50", page.text)
+        self.assertNotIn("5,000.00", page.text)
+
+    # ------------------------------------------------------------------ numbers
+    def test_numbers_with_thousands_separators(self):
+        """PV / GV figures are formatted per the user's language (en_US: 12,345.50)."""
+        volumes = self.env["ds.volume"].search(
+            [
+                ("distributor_id", "in", (self.lana | self.fay).ids),
+                ("period_id", "=", self.period.id),
+            ]
+        )
+        volumes.write({"gv": 12345.5, "pv": 2345.25})
+        self.assertEqual(self.user_lana.lang, "en_US")
+        self.login(self.user_lana)
+        volume_page = self.url_open("/my/volume").text
+        gv = re.search(r'class="fs-4 o_ds_gv"[^>]*>([^<]*)<', volume_page).group(1)
+        self.assertEqual(gv.strip(), "12,345.50")
+        pv = re.search(r'class="fs-4 o_ds_pv"[^>]*>([^<]*)<', volume_page).group(1)
+        self.assertEqual(pv.strip(), "2,345.25")
+        self.assertNotIn("12345.50", volume_page)
+        network = self.url_open("/my/network").text
+        self.assertIn(">12,345.50<", network)
+        self.assertNotIn("12345.50", network)
+        member = self.url_open(f"/my/network/{self.fay.id}").text
+        self.assertIn(">12,345.50<", member)
+        self.assertIn(">2,345.25<", member)
 
     # ------------------------------------------------------------------ leads
     def test_leads_and_stage_update(self):

@@ -39,3 +39,8 @@ class TestDsPortalTour(DsPortalCommon):
             self.dee | self.dan | self.finn | self.bob | self.sam
         ).partner_id:
             self.assertNotIn(partner, mail_message.partner_ids)
+
+    def test_dashboard_tour(self):
+        """A leader opens the dashboard from the portal home: the four charts are
+        drawn by Chart.js (canvases with a chart, data and a size)."""
+        self.start_tour("/my", "ds_portal_dashboard_tour", login=self.user_lana.login)

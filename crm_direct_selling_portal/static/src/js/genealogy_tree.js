@@ -2,6 +2,7 @@
 
 import publicWidget from "@web/legacy/js/public/public_widget";
 import { _t } from "@web/core/l10n/translation";
+import { formatFloat } from "@web/core/utils/numbers";
 
 /**
  * Lazy genealogy tree of the leader portal: a node's frontline is fetched from
@@ -59,7 +60,7 @@ publicWidget.registry.DsGenealogyTree = publicWidget.Widget.extend({
         row.appendChild(details);
         const volume = document.createElement("span");
         volume.className = "small";
-        volume.textContent = `PV ${child.pv.toFixed(2)} · GV ${child.gv.toFixed(2)}`;
+        volume.textContent = `PV ${formatFloat(child.pv)} · GV ${formatFloat(child.gv)}`;
         row.appendChild(volume);
         const badge = document.createElement("span");
         badge.className = "badge text-bg-light";
