@@ -6,7 +6,8 @@ generates N customers and their posted invoices set-based in SQL (inside one tra
 each step and prints the figures. The transaction is rolled back at the end unless --keep.
 
 Targets (issue 5): segment refresh and RFM for 1,000,000 partners <= 30 s; campaign assignment of
-1,000,000 members <= 20 s; measurement <= 20 s.
+1,000,000 members <= 20 s; measurement <= 20 s. Decision models (issue 16): lifetime-value
+training and scoring, programme holdout, next best products (figures only).
 
     .venv/bin/python tests/benchmarks/bench_analytics.py ds_bench -c odoo.conf --partners 1000000
 
@@ -250,6 +251,32 @@ def main():
             lambda: env["ds.report.campaign.response"]._read_group(
                 [("campaign_id", "=", campaign.id)], ["group"], ["revenue:sum"]
             ),
+            figures,
+        )
+
+        print("decision models", flush=True)
+        clv_model = env["ds.clv.model"].create({"name": "Bench CLV"})
+        timed(
+            "lifetime value: calibrate, fit, score (ds.clv.model)",
+            clv_model._train,
+            figures,
+        )
+        print(
+            f"    {clv_model.sample_size} partners scored, {clv_model.repeat_buyers} repeat "
+            f"buyers, held-out total error {clv_model.calibration_error_pct:.1f}%"
+        )
+        company.ds_holdout_pct = 10.0
+        holdout = env["ds.holdout.measurement"].create(
+            {"date_from": today - timedelta(days=29), "date_to": today}
+        )
+        timed("programme holdout measurement", holdout._measure, figures)
+        print(
+            f"    holdout {holdout.holdout_count}, reachable {holdout.exposed_count}, "
+            f"uplift/member {holdout.uplift_revenue_per_member:.3f}"
+        )
+        timed(
+            "next best products (no invoice lines in this data)",
+            lambda: env["ds.partner.recommendation"]._compute_company(company),
             figures,
         )
 
