@@ -167,6 +167,8 @@ class NetworkGenerator:
         deep_chain=None,
         compute_volumes=True,
         leader=True,
+        tree="preferential",
+        depth_range=None,
         log=_log,
     ):
         self.env = env(su=True)  # an admin tool: writes whatever the network needs
@@ -184,6 +186,10 @@ class NetworkGenerator:
         if deep_chain is None:
             deep_chain = 1000 if self.n >= 5000 else self.n // 5
         self.deep_chain = max(0, min(int(deep_chain), self.n - 1))
+        if tree not in self.TREE_SHAPES:
+            raise ValueError(f"tree must be one of {self.TREE_SHAPES}, not {tree!r}")
+        self.tree = tree
+        self.depth_range = depth_range
         self.compute_volumes = compute_volumes
         self.bulk = False
         self.leader = leader
@@ -268,6 +274,11 @@ class NetworkGenerator:
         self.summary["seconds"] = time.perf_counter() - t_all
         self._print_summary()
         return self.summary
+
+    # preferential: sponsors picked in proportion to their frontline (a shallow, very wide
+    # tree, ~8 levels at 3,000); organic: half of the recruits join a recent distributor
+    # (who is still building), which gives a network 15-30 levels deep with long active legs
+    TREE_SHAPES = ("preferential", "organic")
 
     BULK_TABLES = ("res_partner", "ds_distributor", "account_move", "account_move_line")
     DROP_INDEXES_FROM = 200_000
@@ -398,12 +409,30 @@ class NetworkGenerator:
         depth = [0] * n
         targets = [0]
         rand = rng.random
+        organic = self.tree == "organic"
+        lo, hi = self.depth_range or (0, 0)
         for i in range(1, max(n_main, 1)):
-            s = targets[int(rand() * len(targets))]
+            if organic and rand() >= 0.6:
+                # a recent recruit (the last 2% to join) sponsors
+                s = i - 1 - int(rand() * min(max(5, i // 50), i))
+            else:
+                s = targets[int(rand() * len(targets))]
+            while hi and depth[s] >= hi:  # too deep: another preferential pick
+                s = targets[int(rand() * len(targets))]
             sponsor[i] = s
             depth[i] = depth[s] + 1
             targets.append(s)
             targets.append(i)
+        if lo and n_main > 1:
+            # too shallow: the last recruits (leaves or sponsors of later ones only) form
+            # a one-legged line under the deepest distributor until the depth is reached
+            deepest = max(range(n_main), key=depth.__getitem__)
+            short = lo - depth[deepest]
+            first = n_main - short
+            if short > 0 and first > deepest:
+                for i in range(first, n_main):
+                    sponsor[i] = deepest if i == first else i - 1
+                    depth[i] = depth[sponsor[i]] + 1
         # deep one-legged chains hanging from random members of the main tree
         i = max(n_main, 1)
         for length in (chain, chain // 10, chain // 10):
