@@ -68,9 +68,11 @@ class DemoBuilder:
         end_date=None,
         depth_range=(10, 25),
         leader_min_downline=200,
+        autoship_min_downline=50,
         log=_log,
     ):
         self.env = env(su=True)
+        self.autoship_min_downline = autoship_min_downline
         self.company = self.env.company
         self.n = int(distributors)
         self.months = max(int(months), 3)
@@ -101,6 +103,8 @@ class DemoBuilder:
             deep_chain=0,
             tree="organic",
             depth_range=self.depth_range,
+            # builders (50+ people below them) are on autoship: active every month
+            autoship_min_downline=self.autoship_min_downline,
             compute_volumes=False,  # closed below, after the campaign's orders
             leader=False,
             log=self.log,
@@ -194,7 +198,7 @@ class DemoBuilder:
                     (0, 0, {"generation": 2, "rate": 5.0}),
                     (0, 0, {"generation": 3, "rate": 5.0}),
                 ],
-                "payout_cap_pct": 25.0,
+                "payout_cap_pct": 30.0,
                 "min_payout": 20.0,
                 "payout_mode": "bills",
                 "journal_id": journal.id,
@@ -308,7 +312,7 @@ class DemoBuilder:
         )
         rng = random.Random(self.seed + 200)
         buyers = [m.partner_id for m in members if rng.random() < 0.35][:300]
-        product = self.gen.products[16]  # the monthly wellness pack
+        product = self.gen.products[_load_generate().AUTOSHIP_PACK]  # wellness pack
         days = (window.date_to - window.date_from).days
         vals_list = []
         for partner in buyers:

@@ -473,6 +473,7 @@ class TestDemoBuilder(AccountTestInvoicingCommon):
             end_date=cls.today,
             depth_range=(10, 25),
             leader_min_downline=cls.MIN_DOWNLINE,
+            autoship_min_downline=cls.MIN_DOWNLINE,
             log=lambda msg: None,
         )
         cls.summary = cls.builder.run()
@@ -619,6 +620,11 @@ class TestDemoBuilder(AccountTestInvoicingCommon):
             ]
         )
         self.assertTrue(lines.move_id, "the leader's bonuses are on posted bills")
+        # on autoship: active in every period, the current one included (rank progress
+        # shows their real rank, not a missed month)
+        volumes = self.env["ds.volume"].search([("distributor_id", "=", leader.id)])
+        self.assertEqual(volumes.period_id, self.periods)
+        self.assertTrue(all(volumes.mapped("is_active")), volumes.mapped("pv"))
         # the leader is paid as the highest rank among the distributors who qualify
         # (downline between the minimum and a third of the network)
         gen = self.builder.gen
