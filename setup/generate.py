@@ -85,6 +85,9 @@ CATALOGUE = (
     ("DS-ACC-001", "Shaker Bottle", 7.50, 0.0, 0.0),
 )
 
+# catalogue index of the autoship product (the monthly wellness pack, 100 PV)
+AUTOSHIP_PACK = next(i for i, c in enumerate(CATALOGUE) if c[0] == "DS-KIT-002")
+
 
 def _log(msg):
     print(msg, flush=True)
@@ -167,6 +170,9 @@ class NetworkGenerator:
         deep_chain=None,
         compute_volumes=True,
         leader=True,
+        tree="preferential",
+        depth_range=None,
+        autoship_min_downline=None,
         log=_log,
     ):
         self.env = env(su=True)  # an admin tool: writes whatever the network needs
@@ -184,6 +190,13 @@ class NetworkGenerator:
         if deep_chain is None:
             deep_chain = 1000 if self.n >= 5000 else self.n // 5
         self.deep_chain = max(0, min(int(deep_chain), self.n - 1))
+        if tree not in self.TREE_SHAPES:
+            raise ValueError(f"tree must be one of {self.TREE_SHAPES}, not {tree!r}")
+        self.tree = tree
+        self.depth_range = depth_range
+        # distributors with at least this many people below them are on autoship: one
+        # monthly wellness pack (100 PV) on the first day of each month they are enrolled
+        self.autoship_min_downline = autoship_min_downline
         self.compute_volumes = compute_volumes
         self.bulk = False
         self.leader = leader
@@ -268,6 +281,11 @@ class NetworkGenerator:
         self.summary["seconds"] = time.perf_counter() - t_all
         self._print_summary()
         return self.summary
+
+    # preferential: sponsors picked in proportion to their frontline (a shallow, very wide
+    # tree, ~8 levels at 3,000); organic: half of the recruits join a recent distributor
+    # (who is still building), which gives a network 15-30 levels deep with long active legs
+    TREE_SHAPES = ("preferential", "organic")
 
     BULK_TABLES = ("res_partner", "ds_distributor", "account_move", "account_move_line")
     DROP_INDEXES_FROM = 200_000
@@ -398,12 +416,30 @@ class NetworkGenerator:
         depth = [0] * n
         targets = [0]
         rand = rng.random
+        organic = self.tree == "organic"
+        lo, hi = self.depth_range or (0, 0)
         for i in range(1, max(n_main, 1)):
-            s = targets[int(rand() * len(targets))]
+            if organic and rand() >= 0.6:
+                # a recent recruit (the last 2% to join) sponsors
+                s = i - 1 - int(rand() * min(max(5, i // 50), i))
+            else:
+                s = targets[int(rand() * len(targets))]
+            while hi and depth[s] >= hi:  # too deep: another preferential pick
+                s = targets[int(rand() * len(targets))]
             sponsor[i] = s
             depth[i] = depth[s] + 1
             targets.append(s)
             targets.append(i)
+        if lo and n_main > 1:
+            # too shallow: the last recruits (leaves or sponsors of later ones only) form
+            # a one-legged line under the deepest distributor until the depth is reached
+            deepest = max(range(n_main), key=depth.__getitem__)
+            short = lo - depth[deepest]
+            first = n_main - short
+            if short > 0 and first > deepest:
+                for i in range(first, n_main):
+                    sponsor[i] = deepest if i == first else i - 1
+                    depth[i] = depth[sponsor[i]] + 1
         # deep one-legged chains hanging from random members of the main tree
         i = max(n_main, 1)
         for length in (chain, chain // 10, chain // 10):
@@ -666,6 +702,11 @@ class NetworkGenerator:
         )
         end = np.datetime64(self.end_date)
         parts = []
+        autoship = (
+            np.asarray(self.subtree, dtype=np.int64) - 1 >= self.autoship_min_downline
+            if self.autoship_min_downline is not None and n
+            else np.zeros(n, bool)
+        )
         for first, last in self._month_ranges():
             f = np.datetime64(first)
             la = min(np.datetime64(last), end)
@@ -678,13 +719,21 @@ class NetworkGenerator:
             d = lo + (rng.random(len(idx)) * span).astype(np.int64).astype(
                 "timedelta64[D]"
             )
-            parts.append((dist_pid[idx], dist_did[idx], d))
+            parts.append((dist_pid[idx], dist_did[idx], d, np.zeros(len(idx), bool)))
+            auto = np.nonzero(autoship & (self.enroll <= la))[0]
+            if len(auto):
+                d = np.maximum(self.enroll[auto], f)
+                parts.append(
+                    (dist_pid[auto], dist_did[auto], d, np.ones(len(auto), bool))
+                )
             if m:
                 cbuy = np.nonzero(rng.random(m) < self.cust_rate)[0]
                 d = f + (rng.random(len(cbuy)) * ndays).astype(np.int64).astype(
                     "timedelta64[D]"
                 )
-                parts.append((cust_pid[cbuy], cust_did[cbuy], d))
+                parts.append(
+                    (cust_pid[cbuy], cust_did[cbuy], d, np.zeros(len(cbuy), bool))
+                )
         pid = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
         did = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
         dates = (
@@ -692,11 +741,13 @@ class NetworkGenerator:
             if parts
             else np.zeros(0, "datetime64[D]")
         )
+        auto = np.concatenate([p[3] for p in parts]) if parts else np.zeros(0, bool)
         n_inv = len(pid)
         if self.lines_per_invoice:
             nlines = np.full(n_inv, int(self.lines_per_invoice), np.int64)
         else:
             nlines = rng.integers(1, self.max_lines + 1, n_inv)
+        nlines[auto] = 1
         # refunds: the first line of some invoices comes back 0-20 days later
         ref = np.nonzero(rng.random(n_inv) < self.refund_rate)[0]
         rdates = np.minimum(
@@ -710,6 +761,7 @@ class NetworkGenerator:
         all_dates = np.concatenate([dates, rdates])
         all_nlines = np.concatenate([nlines, np.ones(n_ref, np.int64)])
         is_ref = np.concatenate([np.zeros(n_inv, bool), np.ones(n_ref, bool)])
+        all_auto = np.concatenate([auto, auto[ref]])
         src_key = np.concatenate([keys[:n_inv], ref])
         # ids in (date, key) order so ids, names and dates grow together
         order = np.lexsort((keys, all_dates))
@@ -723,20 +775,21 @@ class NetworkGenerator:
         cr.execute(
             """CREATE TEMP TABLE gen_move (
                 key bigint, id integer, partner_id integer, dist_id integer, date date,
-                nlines integer, is_refund boolean, src_key bigint, orig_id integer)"""
+                nlines integer, is_refund boolean, src_key bigint, orig_id integer,
+                autoship boolean)"""
         )
         date_s = np.datetime_as_string(all_dates).tolist()
         cols = zip(
             keys.tolist(), ids.tolist(), all_pid.tolist(), all_did.tolist(), date_s,
             all_nlines.tolist(), np.where(is_ref, "t", "f").tolist(), src_key.tolist(),
-            orig_id.tolist(), strict=True,
+            orig_id.tolist(), np.where(all_auto, "t", "f").tolist(), strict=True,
         )  # fmt: skip
         text = "".join(
-            f"{k}\t{i}\t{p}\t{d}\t{dt}\t{nl}\t{r}\t{s}\t{o if o >= 0 else chr(92) + 'N'}\n"
-            for k, i, p, d, dt, nl, r, s, o in cols
+            f"{k}\t{i}\t{p}\t{d}\t{dt}\t{nl}\t{r}\t{s}\t{o if o >= 0 else chr(92) + 'N'}\t{a}\n"
+            for k, i, p, d, dt, nl, r, s, o, a in cols
         )
         _copy_text(cr, "gen_move", ["key", "id", "partner_id", "dist_id", "date", "nlines",
-                                     "is_refund", "src_key", "orig_id"], text)  # fmt: skip
+                                     "is_refund", "src_key", "orig_id", "autoship"], text)  # fmt: skip
         cr.execute("CREATE UNIQUE INDEX ON gen_move (id)")
         cr.execute("ANALYZE gen_move")
 
@@ -809,12 +862,21 @@ class NetworkGenerator:
               FROM gen_move g
               CROSS JOIN LATERAL generate_series(1, g.nlines) k
               CROSS JOIN LATERAL (
-                  SELECT MOD(ABS(hashint8extended(g.src_key * 16 + k, %(seed)s)), %(nprod)s)::int AS pidx,
-                         1 + MOD(ABS(hashint8extended(g.src_key * 16 + k, %(seed)s + 1)), 3) AS qty
+                  SELECT CASE WHEN g.autoship THEN %(pack)s
+                              ELSE MOD(ABS(hashint8extended(g.src_key * 16 + k, %(seed)s)), %(nprod)s)::int
+                         END AS pidx,
+                         CASE WHEN g.autoship THEN 1
+                              ELSE 1 + MOD(ABS(hashint8extended(g.src_key * 16 + k, %(seed)s + 1)), 3)
+                         END AS qty
               ) q
               JOIN gen_product p ON p.idx = q.pidx
             """,
-            {"digits": digits, "seed": self.seed, "nprod": n_prod},
+            {
+                "digits": digits,
+                "seed": self.seed,
+                "nprod": n_prod,
+                "pack": AUTOSHIP_PACK,
+            },
         )
         cr.execute(
             """

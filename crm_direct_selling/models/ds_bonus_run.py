@@ -1767,6 +1767,38 @@ class DsBonusRun(models.Model):
                 tpl_payable.id,
             )
         )
+        # followers as on the template: posting subscribed its vendor, so each clone is
+        # followed by its own earner (the portal rule on bills reads message_partner_ids:
+        # without it a distributor cannot open their bill), with the same subtypes
+        self.env["mail.followers"].flush_model()
+        cr.execute(
+            SQL(
+                """WITH src AS (
+                   SELECT f.id AS follower_id, b.move_id,
+                          CASE WHEN f.partner_id = %(vendor)s THEN b.partner_id
+                               ELSE f.partner_id END AS partner_id
+                     FROM ds_bt_bill b
+               CROSS JOIN mail_followers f
+                    WHERE f.res_model = 'account.move' AND f.res_id = %(template)s
+                      AND f.partner_id IS NOT NULL
+               ), ins AS (
+                   INSERT INTO mail_followers (res_model, res_id, partner_id)
+                   SELECT DISTINCT 'account.move', src.move_id, src.partner_id FROM src
+                   ON CONFLICT DO NOTHING
+                   RETURNING id, res_id, partner_id
+               )
+               INSERT INTO mail_followers_mail_message_subtype_rel
+                      (mail_followers_id, mail_message_subtype_id)
+               SELECT DISTINCT ins.id, r.mail_message_subtype_id
+                 FROM ins
+                 JOIN src ON src.move_id = ins.res_id AND src.partner_id = ins.partner_id
+                 JOIN mail_followers_mail_message_subtype_rel r
+                   ON r.mail_followers_id = src.follower_id
+               ON CONFLICT DO NOTHING""",
+                vendor=template.partner_id.id,
+                template=template.id,
+            )
+        )
         cr.execute(
             SQL(
                 """UPDATE ds_bonus_line l SET move_id = b.move_id FROM ds_bt_bill b

@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .bonus_common import BonusCommon
@@ -224,6 +224,51 @@ class TestBonusPlan(BonusCommon):
         self.assertIn(other.payment_state, ("paid", "in_payment"))
         with self.assertRaisesRegex(UserError, other.name):
             run.action_cancel()
+
+    def test_03d_sql_bills_followed_by_their_earner(self):
+        """Posting subscribes the vendor to an ORM bill; the bills cloned in SQL get the same
+        followers (their own earner), so a distributor with a portal login reads their bill
+        (account.move portal rule on message_partner_ids) like an ORM one."""
+        run = self._check_post_bills(fast=True)
+        bills = run.move_ids.sorted("id")
+        template = bills[0]
+        self.assertIn(template.partner_id, template.message_partner_ids)
+        portal = self.env.ref("base.group_portal")
+        for bill in bills:
+            self.assertIn(bill.partner_id, bill.message_partner_ids, bill.name)
+            self.assertEqual(
+                bill.message_partner_ids - bill.partner_id,
+                template.message_partner_ids - template.partner_id,
+                bill.name,
+            )
+            self.assertEqual(
+                bill.message_follower_ids.filtered(
+                    lambda f, b=bill: f.partner_id == b.partner_id
+                ).subtype_ids,
+                template.message_follower_ids.filtered(
+                    lambda f: f.partner_id == template.partner_id
+                ).subtype_ids,
+            )
+        cloned = bills[1]
+        user = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "login": "ds_clone_earner",
+                    "partner_id": cloned.partner_id.id,
+                    "groups_id": [Command.set(portal.ids)],
+                }
+            )
+        )
+        self.env.invalidate_all()
+        as_earner = cloned.with_user(user)
+        as_earner.check_access("read")
+        self.assertEqual(as_earner.payment_state, "not_paid")
+        with self.assertRaises(AccessError):
+            bills.filtered(lambda m: m.partner_id != cloned.partner_id)[:1].with_user(
+                user
+            ).check_access("read")
 
     def test_03c_post_bills_sql_payment_terms(self):
         """In the SQL fast path every bill gets its earner's supplier payment term and due

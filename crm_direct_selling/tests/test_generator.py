@@ -439,3 +439,212 @@ class TestGenerator(AccountTestInvoicingCommon):
             self.assertEqual(set(got), set(expected))
             for dist, pv in expected.items():
                 self.assertAlmostEqual(got[dist], pv, places=2, msg=dist.code)
+
+
+DEMO = Path(__file__).resolve().parents[2] / "setup" / "demo.py"
+
+
+def load_demo():
+    spec = importlib.util.spec_from_file_location("ds_setup_demo", DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@tagged("post_install", "-at_install")
+class TestDemoBuilder(AccountTestInvoicingCommon):
+    """setup/demo.py (what ./setup/run serves) builds a demo where every part is alive."""
+
+    DISTRIBUTORS = 400
+    MONTHS = 4
+    MIN_DOWNLINE = 40
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id += cls.env.ref("crm_direct_selling.group_ds_manager")
+        cls.demo = load_demo()
+        cls.today = date.today()
+        cls.builder = cls.demo.DemoBuilder(
+            cls.env,
+            distributors=cls.DISTRIBUTORS,
+            months=cls.MONTHS,
+            seed=11,
+            end_date=cls.today,
+            depth_range=(10, 25),
+            leader_min_downline=cls.MIN_DOWNLINE,
+            autoship_min_downline=cls.MIN_DOWNLINE,
+            log=lambda msg: None,
+        )
+        cls.summary = cls.builder.run()
+        cls.company = cls.env.company
+        cls.periods = cls.builder.periods
+
+    def test_tree_depth_in_range(self):
+        gen = self.builder.gen
+        dists = self.env["ds.distributor"].search(
+            [("id", ">=", gen.dist_first), ("id", "<", gen.dist_first + gen.n)]
+        )
+        self.assertEqual(len(dists), self.DISTRIBUTORS)
+        depth = max(dists.mapped("depth"))
+        self.assertGreaterEqual(depth, 10)
+        self.assertLessEqual(depth, 25)
+        self.assertEqual(self.summary["max_depth"], depth)
+        self.assertEqual(len(dists.filtered(lambda d: not d.sponsor_id)), 1)
+
+    def test_plan_with_every_bonus_type(self):
+        plan = self.builder.plan
+        self.assertEqual(plan.company_id, self.company)
+        self.assertTrue(plan.retail_rate and plan.fast_start_rate and plan.compression)
+        self.assertGreaterEqual(len(plan.level_ids), 3)
+        self.assertTrue(plan.rank_bonus_ids and plan.matching_generation_ids)
+        self.assertTrue(plan.matching_rank_id)
+        self.assertGreater(plan.payout_cap_pct, 0)
+        self.assertGreater(plan.min_payout, 0)
+        self.assertTrue(plan.journal_id and plan.expense_account_id)
+
+    def test_runs_posted_with_bills_and_current_month_computed(self):
+        runs = self.env["ds.bonus.run"].search([("plan_id", "=", self.builder.plan.id)])
+        past, current = self.periods[:-1], self.periods[-1]
+        self.assertEqual(set(past.mapped("state")), {"closed"})
+        self.assertEqual(current.state, "open")
+        self.assertTrue(current.volume_count)
+        posted = runs.filtered(lambda r: r.state == "posted")
+        self.assertEqual(posted.period_id, past)
+        for run in posted:
+            self.assertTrue(run.move_ids, run.name)
+            self.assertEqual(set(run.move_ids.mapped("state")), {"posted"})
+            self.assertEqual(set(run.move_ids.mapped("move_type")), {"in_invoice"})
+            self.assertAlmostEqual(
+                sum(run.move_ids.mapped("amount_total")), run.total_amount, places=2
+            )
+        current_run = runs.filtered(lambda r: r.period_id == current)
+        self.assertEqual(current_run.state, "computed")
+        lines = self.env["ds.bonus.line"].search([("run_id", "in", posted.ids)])
+        types = set(lines.mapped("bonus_type"))
+        for btype in (
+            "retail",
+            "fast_start",
+            "unilevel",
+            "rank_advancement",
+            "matching",
+        ):
+            self.assertIn(btype, types)
+        self.assertTrue(
+            lines.filtered("carried_forward"), "minimum payout carries forward"
+        )
+        # a spread of paid-as ranks (not everyone at the lowest)
+        ranks = (
+            self.env["ds.distributor"]
+            .search([("company_id", "=", self.company.id)])
+            .rank_id
+        )
+        self.assertGreaterEqual(len(ranks), 3, ranks.mapped("name"))
+
+    def test_segments_and_campaigns(self):
+        segments = self.builder.segments
+        self.assertGreaterEqual(len(segments), 3)
+        for segment in segments:
+            self.assertTrue(segment.last_refresh, segment.name)
+            self.assertGreater(segment.member_count, 0, segment.name)
+            self.assertEqual(
+                self.env["ds.segment.member"].search_count(
+                    [("segment_id", "=", segment.id)]
+                ),
+                segment.member_count,
+            )
+        done = self.builder.finished_campaign
+        self.assertEqual(done.state, "done")
+        self.assertTrue(done.measured_on)
+        self.assertLess(done.date_end, self.today, "measured over a past window")
+        self.assertTrue(done.target_count and done.control_count)
+        self.assertGreater(self.summary["campaign_orders"], 0)
+        # the coupon orders: target members only, inside the window; they show as an
+        # uplift of the response rate (the revenue uplift is measured, its sign is noisy
+        # at this size)
+        target = self.env["ds.campaign.member"].search(
+            [("campaign_id", "=", done.id), ("group", "=", "target")]
+        )
+        moves = self.builder.campaign_moves
+        self.assertEqual(len(moves), self.summary["campaign_orders"])
+        self.assertLessEqual(moves.partner_id, target.partner_id)
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertTrue(
+            all(done.date_start <= d <= done.date_end for d in moves.mapped("date"))
+        )
+        self.assertGreater(done.response_rate_target, done.response_rate_control)
+        self.assertGreater(done.revenue_per_member_target, 0)
+        self.assertAlmostEqual(
+            done.incremental_revenue,
+            done.uplift_revenue_per_member * done.target_count,
+            delta=0.01 * done.target_count,
+        )
+        self.assertTrue(done.verdict)
+        running = self.builder.running_campaign
+        self.assertEqual(running.state, "running")
+        self.assertLessEqual(running.date_start, self.today)
+        self.assertGreaterEqual(running.date_end, self.today)
+        self.assertTrue(running.target_count and running.control_count)
+
+    def test_routed_leads_and_lifecycle(self):
+        rules = self.env["ds.lead.routing.rule"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        self.assertGreaterEqual(len(rules), 2)
+        leads = self.env["crm.lead"].search(
+            [("company_id", "=", self.company.id), ("ds_distributor_id", "!=", False)]
+        )
+        self.assertGreater(len(leads), 10)
+        self.assertTrue(all(lead.ds_routing_rule_id in rules for lead in leads))
+        self.assertTrue(self.env["ds.lifecycle.log"].search_count([]))
+
+    def test_leader(self):
+        demo = self.demo
+        user = self.env["res.users"].search([("login", "=", demo.LEADER_LOGIN)])
+        self.assertEqual(len(user), 1)
+        self.assertTrue(user._is_portal())
+        leader = user.partner_id.ds_distributor_id
+        self.assertTrue(leader)
+        lowest = self.env["ds.rank"].search(
+            [("company_id", "in", [self.company.id, False])], order="sequence", limit=1
+        )
+        self.assertGreater(leader.rank_id.sequence, lowest.sequence)
+        downline = leader.get_downline()
+        self.assertGreaterEqual(len(downline), self.MIN_DOWNLINE)
+        self.assertLessEqual(len(downline), self.DISTRIBUTORS // 3)
+        lines = self.env["ds.bonus.line"].search(
+            [
+                ("distributor_id", "=", leader.id),
+                ("run_id.state", "=", "posted"),
+                ("carried_forward", "=", False),
+            ]
+        )
+        self.assertTrue(lines.move_id, "the leader's bonuses are on posted bills")
+        # on autoship: active in every period, the current one included (rank progress
+        # shows their real rank, not a missed month)
+        volumes = self.env["ds.volume"].search([("distributor_id", "=", leader.id)])
+        self.assertEqual(volumes.period_id, self.periods)
+        self.assertTrue(all(volumes.mapped("is_active")), volumes.mapped("pv"))
+        # the leader is paid as the highest rank among the distributors who qualify
+        # (downline between the minimum and a third of the network)
+        gen = self.builder.gen
+        dists = self.env["ds.distributor"].search(
+            [("id", ">=", gen.dist_first), ("id", "<", gen.dist_first + gen.n)]
+        )
+        best = max(
+            d.rank_id.sequence
+            for d in dists
+            if d.sponsor_id
+            and self.MIN_DOWNLINE <= len(d.get_downline()) <= self.DISTRIBUTORS // 3
+        )
+        self.assertEqual(leader.rank_id.sequence, best)
+        info = demo.leader_info(self.env)
+        self.assertEqual(info["leader_code"], leader.code)
+        self.assertEqual(info["leader_downline"], len(downline))
+        self.assertAlmostEqual(info["leader_bonuses"], sum(lines.mapped("amount")), 2)
+        self.assertIn(demo.LEADER_LOGIN, demo.leader_line(info))
+        # the portal login works with the printed password
+        self.env["res.users"].with_user(user)._check_credentials(
+            {"type": "password", "password": demo.LEADER_PASSWORD},
+            {"interactive": False},
+        )
