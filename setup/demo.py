@@ -122,6 +122,7 @@ class DemoBuilder:
             ("leader portal login", self._leader),
             ("routed leads", self._leads),
             ("lifecycle rules run", self._lifecycle),
+            ("decision models", self._decision_models),
         )
         self.log("Demo:")
         for name, method in steps:
@@ -383,6 +384,34 @@ class DemoBuilder:
         self.summary["running_campaign"] = (
             f"{campaign.name}: {campaign.target_count} target / {campaign.control_count} control"
         )
+
+    # ------------------------------------------------------- decision models
+    def _decision_models(self):
+        """A first look at the running campaign (its always-valid verdict), the lifetime
+        value model trained and scored, next best products computed."""
+        from odoo.exceptions import UserError
+
+        env = self.env
+        self.running_campaign.action_measure()
+        model = env["ds.clv.model"].search(
+            [("company_id", "=", self.company.id)], limit=1
+        ) or env["ds.clv.model"].create(
+            # the demo has months, not years, of history: a short held-out check
+            {"name": "Lifetime value", "company_id": self.company.id, "holdout_days": 45}
+        )  # fmt: skip
+        try:
+            with env.cr.savepoint():
+                model._train()
+            self.summary["lifetime_value"] = (
+                f"{model.sample_size} partners scored, held-out error "
+                f"{model.calibration_error_pct:.1f}%"
+            )
+        except UserError as exc:
+            self.log(f"  lifetime value model not trained: {exc}")
+        env["ds.partner.recommendation"]._compute_company(self.company)
+        self.summary["next_best_products"] = env[
+            "ds.partner.recommendation"
+        ].search_count([("company_id", "=", self.company.id)])
 
     # --------------------------------------------------------------- leader
     def _leader(self):

@@ -585,6 +585,21 @@ class TestDemoBuilder(AccountTestInvoicingCommon):
         self.assertLessEqual(running.date_start, self.today)
         self.assertGreaterEqual(running.date_end, self.today)
         self.assertTrue(running.target_count and running.control_count)
+        self.assertGreaterEqual(running.look_count, 1, "looked at once, while running")
+        self.assertNotEqual(running.verdict, "not_measured")
+
+    def test_decision_models(self):
+        model = self.env["ds.clv.model"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(model.state, "trained")
+        self.assertEqual(
+            self.env["ds.partner.clv"].search_count([("model_id", "=", model.id)]),
+            model.sample_size,
+        )
+        self.assertTrue(
+            self.env["ds.partner.recommendation"].search_count(
+                [("company_id", "=", self.company.id)]
+            )
+        )
 
     def test_routed_leads_and_lifecycle(self):
         rules = self.env["ds.lead.routing.rule"].search(

@@ -98,7 +98,9 @@ class DsCampaign(models.Model):
         """Still collecting: running and its measurement window not over."""
         self.ensure_one()
         today = fields.Date.context_today(self)
-        return self.state == "running" and (not self.date_end or today < self.date_end)
+        return self.state in ("running", "done") and (
+            not self.date_end or today < self.date_end
+        )
 
     def _ds_sequential_values(self, v):
         """Always-valid interval of the revenue uplift and adjusted p-values, from the
@@ -149,8 +151,12 @@ class DsCampaign(models.Model):
         result = super()._verdict(v)
         seq = self._ds_sequential_values(v)
         result.update(seq)
-        if result.get("verdict") in ("srm", "too_small") or not self._ds_window_open():
+        if not self._ds_window_open():
             # after the window, the planned fixed-horizon analysis applies
+            return result
+        # a look while the window runs: the campaign keeps running
+        result["state"] = "running"
+        if result.get("verdict") in ("srm", "too_small"):
             return result
         cur = self.currency_id.name or ""
         low, high = seq.get("sequential_ci_low"), seq.get("sequential_ci_high")

@@ -127,7 +127,9 @@ class DsClvModel(models.Model):
             )
         # customers with the same (x, t_x, T) in days count once with their number as weight:
         # at a million customers the likelihood has a few hundred thousand distinct terms
-        summaries, counts = np.unique(np.stack([x, tx, T], axis=1), axis=0, return_counts=True)
+        summaries, counts = np.unique(
+            np.stack([x, tx, T], axis=1), axis=0, return_counts=True
+        )
         bgnbd = clv.bgnbd_fit(*summaries.T, weights=counts)
         repeat = (x > 0) & (m > 0)
         gg = clv.gamma_gamma_fit(x[repeat], m[repeat])

@@ -144,13 +144,17 @@ class TestClvModel(DsAnalyticsCommon, HttpCase):
         self.assertAlmostEqual(churn.churn_probability, 1 - gone.p_alive, places=6)
         self.assertIn("likely to have stopped buying", churn.reason)
         self.assertIn("usually buys every 7.0 days", churn.reason)
-        once_row = self.env["ds.report.churn"].search([("partner_id", "=", one_timer.id)])
+        once_row = self.env["ds.report.churn"].search(
+            [("partner_id", "=", one_timer.id)]
+        )
         self.assertEqual((once_row.risk, once_row.risk_source), ("unknown", "rule"))
         # Most Valuable Customers shows the expected value beside the past revenue
         best = self.env["ds.report.pareto"].search([], limit=1)
         self.assertEqual(
             best.expected_value_12m,
-            scores.filtered(lambda s: s.partner_id == best.partner_id).expected_value_12m,
+            scores.filtered(
+                lambda s: s.partner_id == best.partner_id
+            ).expected_value_12m,
         )
         # training again replaces the scores
         model.action_train()

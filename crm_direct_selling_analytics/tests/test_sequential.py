@@ -214,6 +214,8 @@ class TestRunningCampaign(DsAnalyticsCommon, HttpCase):
         campaign.invalidate_recordset()
         self.assertEqual(campaign.look_count, 2)
         self.assertEqual(campaign.sequential_v0, v0)
+        self.assertEqual(campaign.state, "running", "a look does not end the campaign")
+        self.assertEqual(campaign.verdict, "early", "the second look is judged alike")
         # the correction is fixed before launch: changing it now is refused
         body = self._press_write(campaign, {"multiple_testing": "bh"})
         self.assertIn("error", body)
