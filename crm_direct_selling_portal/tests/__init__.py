@@ -4,4 +4,5 @@ from . import (
     test_permission_matrix,
     test_portal_routes,
     test_portal_tour,
+    test_rank_progress,
 )
