@@ -65,6 +65,16 @@ def create_ranks(env, rng, tag, company):
         if vals["min_qualified_legs"] and ranks and rng.random() < 0.7:
             vals["leg_rank_id"] = rng.choice(ranks).id
         ranks |= env["ds.rank"].create(vals)
+    # every ladder has a leg cap and a leg rank somewhere: its top rank
+    top = ranks[-1]
+    top.write(
+        {
+            "min_gv": top.min_gv or 1000.01 * len(ranks),
+            "max_leg_pct": top.max_leg_pct or rng.choice(LEG_PCT_CHOICES[2:]),
+            "min_qualified_legs": top.min_qualified_legs or rng.randint(1, 3),
+            "leg_rank_id": top.leg_rank_id.id or rng.choice(ranks[:-1]).id,
+        }
+    )
     return ranks
 
 

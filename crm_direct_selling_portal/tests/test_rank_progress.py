@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import timedelta
 
@@ -277,6 +278,82 @@ class TestPortalRankProgress(HttpCase):
             ],
         )
         self.assertTrue(page.xpath("//*[contains(@class, 'o_ds_req_not_met')]"))
+
+    def test_back_office_form_same_rows(self):
+        """The back office (volume form, read as the web client reads it by a Direct Selling
+        user) shows the same rows, labels and verdicts as the portal."""
+        lea, _r1, _r2 = self._one_leg_short()
+        volume = self.env["ds.volume"].search(
+            [("distributor_id", "=", lea.id), ("period_id", "=", self.period.id)]
+        )
+        user = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "RPP Back Office",
+                    "login": "rpp_backoffice",
+                    "password": "rpp_backoffice",
+                    "groups_id": [
+                        Command.set(
+                            [
+                                self.env.ref("base.group_user").id,
+                                self.env.ref("crm_direct_selling.group_ds_user").id,
+                            ]
+                        )
+                    ],
+                }
+            )
+        )
+        self.authenticate(user.login, user.login)
+        response = self.url_open(
+            "/web/dataset/call_kw/ds.volume/web_read",
+            data=json.dumps(
+                {
+                    "params": {
+                        "model": "ds.volume",
+                        "method": "web_read",
+                        "args": [volume.ids],
+                        "kwargs": {
+                            "specification": {
+                                "rank_progress_html": {},
+                                "next_gv": {},
+                                "qualified_legs": {},
+                            }
+                        },
+                    }
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        result = response.json()
+        self.assertNotIn("error", result, result.get("error"))
+        record = result["result"][0]
+        self.assertEqual((record["next_gv"], record["qualified_legs"]), (210.0, 1))
+        rows = [
+            tuple(" ".join(cell.text_content().split()) for cell in tr.xpath("td"))
+            for tr in html.fromstring(record["rank_progress_html"]).xpath("//tbody/tr")
+        ]
+        self.assertEqual(
+            rows,
+            [
+                ("Personal volume (PV)", "50.00", "100.00", "0.00", "met"),
+                (
+                    "GV counted for next rank (leg cap 50%)",
+                    "200.00",
+                    "210.00",
+                    "0.00",
+                    "met",
+                ),
+                (
+                    "Legs toward next rank (RPP Star or higher)",
+                    "2",
+                    "1",
+                    "1",
+                    "not met",
+                ),
+            ],
+        )
 
     def test_one_leg_short_tour(self):
         """In Chromium: the leader one leg short reads that requirement as not met."""
