@@ -208,9 +208,7 @@ class DsVolume(models.Model):
             return set()
         self.flush_recordset(["next_gv"])
         rows = self.env.execute_query(
-            SQL(
-                "SELECT id FROM ds_volume WHERE id = ANY(%s) AND next_gv IS NULL", ids
-            )
+            SQL("SELECT id FROM ds_volume WHERE id = ANY(%s) AND next_gv IS NULL", ids)
         )
         return {id_ for (id_,) in rows}
 
