@@ -81,6 +81,25 @@ class TestRankProgress(DsNetworkCommon):
                 self.assertFalse(all(row[3] for row in got[3]), dist.name)
             checked += 1
             not_met += any(not row[3] for row in got[3])
+        # the lifecycle mails' "PV to the next rank" reads the same next rank and PV
+        partners = distributors.partner_id.with_context(
+            ds_lifecycle_today=period.date_from
+        )
+        for dist in distributors:
+            expected = reference[dist.id]
+            partner = partners.browse(dist.partner_id.id)
+            pv_row = [row for row in expected["rows"] if row[0] == "pv"]
+            self.assertEqual(
+                (
+                    partner.ds_next_rank_id or None,
+                    round(partner.ds_pv_to_next_rank * 100),
+                ),
+                (
+                    expected["next"],
+                    max(0, pv_row[0][1] - pv_row[0][2]) if pv_row else 0,
+                ),
+                f"seed {seed}: {dist.name}",
+            )
         # the networks are not degenerate: ranks reached and requirements missed both happen
         self.assertGreater(checked, size // 2)
         self.assertTrue(volumes.paid_rank_id, f"seed {seed}: no rank reached")
