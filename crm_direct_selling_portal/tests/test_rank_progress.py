@@ -16,7 +16,7 @@ from odoo.addons.crm_direct_selling.tests.rank_progress_common import (
 )
 
 FIGURE = re.compile(
-    r"^(?P<label>.*?)\s+(?P<actual>-?[\d.]+)\s*/\s*(?P<required>[\d.]+)\s*·\s*(?P<rest>.*)$"
+    r"^(?P<label>.*?)\s+(?P<actual>-?[\d.,]+)\s*/\s*(?P<required>[\d.,]+)\s*·\s*(?P<rest>.*)$"
 )
 
 
@@ -112,8 +112,9 @@ class TestPortalRankProgress(HttpCase):
             rows.append(
                 (
                     match["label"],
-                    match["actual"],
-                    match["required"],
+                    # the figures as numbers (the float widget groups thousands)
+                    match["actual"].replace(",", ""),
+                    match["required"].replace(",", ""),
                     match["rest"].strip() == "met",
                 )
             )
