@@ -2,7 +2,7 @@ import logging
 import time
 from decimal import ROUND_CEILING, Decimal
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from .derived_table import drop_indexes, ensure_table
@@ -47,11 +47,21 @@ class DsVolume(models.Model):
         help="Group volume: PV of the whole subtree including own PV.",
     )
     qualified_legs = fields.Integer(
+        string="Legs toward next rank",
         aggregator="max",
         help="Frontline legs qualifying for the next rank (the rank right above the paid-as rank; "
         "at the top rank, the paid-as rank): legs containing at least one distributor whose paid-as rank "
         "is at least that rank's leg rank (legs with group volume when it has no leg rank). "
         "A terminated frontline member is never a qualified leg.",
+    )
+    next_gv = fields.Float(
+        string="GV counted for next rank",
+        digits=(16, 2),
+        aggregator="max",
+        help="Group volume counted toward the next rank's minimum GV, as the volume step evaluated "
+        "it: own PV + each frontline leg's GV capped at the next rank's leg cap (Max Leg % of its "
+        "minimum GV), rounded down to the cent (at the top rank: toward the paid-as rank). "
+        "Empty on rows computed before this figure was stored: recompute the period.",
     )
     is_active = fields.Boolean(
         string="Active", help="PV reached the company's active minimum PV."
@@ -83,6 +93,150 @@ class DsVolume(models.Model):
         "distributor earns, reaches a new rank and has their rank updated at the close.",
     )
     period_state = fields.Selection(related="period_id.state", string="Period Status")
+    rank_progress_html = fields.Html(
+        string="Rank Progress",
+        compute="_compute_rank_progress_html",
+        sanitize=False,
+        help="What the next rank requires, what the volume step counted toward it, what is "
+        "missing, met or not (see _ds_rank_progress).",
+    )
+
+    def _compute_rank_progress_html(self):
+        for volume in self:
+            volume.rank_progress_html = self.env["ir.qweb"]._render(
+                "crm_direct_selling.ds_rank_progress_table",
+                {"progress": volume._ds_rank_progress()},
+            )
+
+    def _ds_rank_progress(self):
+        """Rank progress of this volume row: the one source every screen reads.
+
+        The figures are the ones the volume step stored when it evaluated the next rank
+        (``next_rank_id``: the rank right above the paid-as rank): ``pv``, ``next_gv`` (own PV +
+        the frontline legs' GV capped at the next rank's leg cap, rounded down to the cent) and
+        ``qualified_legs`` (frontline legs holding the next rank's leg rank, or with group volume).
+        "Met" is decided as the engine decides: volumes in whole cents against the threshold
+        rounded up to the cent (``cents_at_least``), legs as integers; a requirement of 0 is none.
+        For a paid-as rank below the top, the next rank is therefore never entirely met (the
+        volume step would have paid it).
+
+        Returns a dict: ``state`` (``progress``; ``top``: the paid-as rank is the highest;
+        ``terminated``: no rank; ``no_rank``: the plan has no rank), ``period``, ``paid_rank``,
+        ``next_rank``, ``rows`` (one dict per requirement of the next rank: ``key`` (pv / gv /
+        legs), ``label``, ``required``, ``actual`` (None: not stored on this row, recompute the
+        period), ``missing``, ``met``, ``integer``, ``pct``), ``all_met``.
+        """
+        self.ensure_one()
+        rank = self.next_rank_id
+        result = {
+            "volume": self,
+            "period": self.period_id,
+            "paid_rank": self.paid_rank_id,
+            "next_rank": rank,
+            "rows": [],
+            "all_met": False,
+        }
+        if self.distributor_state == "terminated":
+            # no rank, hence no rank to reach (the stored next rank is the first one)
+            result.update(state="terminated", next_rank=rank.browse())
+            return result
+        if not rank:
+            result["state"] = "top" if self.paid_rank_id else "no_rank"
+            return result
+        result["state"] = "progress"
+        labels = self._ds_progress_labels(rank)
+        rows = result["rows"]
+
+        def cents_row(key, minimum, actual):
+            threshold = cents_at_least(minimum)
+            if threshold <= 0:
+                return
+            if actual is None:
+                rows.append(
+                    {
+                        "key": key,
+                        "label": labels[key],
+                        "required": threshold / 100,
+                        "actual": None,
+                        "missing": None,
+                        "met": None,
+                        "integer": False,
+                        "pct": 0,
+                    }
+                )
+                return
+            # stored volumes have two decimals: whole cents
+            have = round(actual * 100)
+            rows.append(
+                {
+                    "key": key,
+                    "label": labels[key],
+                    "required": threshold / 100,
+                    "actual": have / 100,
+                    "missing": max(0, threshold - have) / 100,
+                    "met": have >= threshold,
+                    "integer": False,
+                    "pct": max(0, min(100, int(100 * have / threshold))),
+                }
+            )
+
+        cents_row("pv", rank.min_pv, self.pv)
+        # next_gv is empty on rows computed before it was stored (the ORM reads 0.0)
+        next_gv = None if self.id in self._ds_without_next_gv() else self.next_gv
+        cents_row("gv", rank.min_gv, next_gv)
+        if rank.min_qualified_legs > 0:
+            legs = self.qualified_legs or 0
+            rows.append(
+                {
+                    "key": "legs",
+                    "label": labels["legs"],
+                    "required": rank.min_qualified_legs,
+                    "actual": legs,
+                    "missing": max(0, rank.min_qualified_legs - legs),
+                    "met": legs >= rank.min_qualified_legs,
+                    "integer": True,
+                    "pct": max(0, min(100, int(100 * legs / rank.min_qualified_legs))),
+                }
+            )
+        result["all_met"] = all(row["met"] for row in rows)
+        return result
+
+    def _ds_without_next_gv(self):
+        """Ids of these rows that carry no ``next_gv`` (computed before it was stored)."""
+        ids = [id_ for id_ in self.ids if isinstance(id_, int)]
+        if not ids:
+            return set()
+        self.flush_recordset(["next_gv"])
+        rows = self.env.execute_query(
+            SQL("SELECT id FROM ds_volume WHERE id = ANY(%s) AND next_gv IS NULL", ids)
+        )
+        return {id_ for (id_,) in rows}
+
+    @api.model
+    def _ds_progress_labels(self, rank=None):
+        """Labels of the rank-progress figures (portal, history, back office), naming what each
+        figure counts; with ``rank`` (the next rank), its leg rank and leg cap are named too."""
+        labels = {
+            "pv": _("Personal volume (PV)"),
+            "gv": _("GV counted for next rank"),
+            "legs": _("Legs toward next rank"),
+        }
+        if rank:
+            if rank.max_leg_pct > 0 and rank.min_gv > 0:
+                pct = f"{rank.max_leg_pct:g}"
+                labels["gv"] = _(
+                    "GV counted for next rank (leg cap %(pct)s%%)", pct=pct
+                )
+            else:
+                labels["gv"] = _("GV counted for next rank (no leg cap)")
+            if rank.leg_rank_id:
+                labels["legs"] = _(
+                    "Legs toward next rank (%(rank)s or higher)",
+                    rank=rank.leg_rank_id.name,
+                )
+            else:
+                labels["legs"] = _("Legs toward next rank (legs with group volume)")
+        return labels
 
     def init(self):
         # the unique (distributor_id, period_id) index serves distributor lookups too
@@ -97,6 +251,7 @@ class DsVolume(models.Model):
                 ("bv", "numeric"),
                 ("gv", "numeric"),
                 ("qualified_legs", "int4"),
+                ("next_gv", "numeric"),
                 ("is_active", "bool"),
                 ("paid_rank_id", "int4"),
                 ("next_rank_id", "int4"),
@@ -264,7 +419,7 @@ class DsVolume(models.Model):
             -- results, appended level by level (no UPDATE: no dead tuples, no index churn)
             CREATE TEMP TABLE ds_tmp_res (
                 id int, sponsor_id int, depth int, gv float8, msub bigint, paid_ord bigint, legs bigint,
-                term bool
+                term bool, ngv float8
             ) ON COMMIT DROP;
             CREATE INDEX ON ds_tmp_res (depth);
             """,
@@ -313,6 +468,7 @@ class DsVolume(models.Model):
                    ROUND(t.bvc::int8 / 100.0, 2) AS bv,
                    ROUND(COALESCE(s.gv, 0)::int8 / 100.0, 2) AS gv,
                    COALESCE(s.legs, 0)::int AS qualified_legs,
+                   ROUND(s.ngv::int8 / 100.0, 2) AS next_gv,
                    t.pvc >= %(min_pv)s AND t.state != 'terminated' AS is_active,
                    pr.id AS paid_rank_id, nr.id AS next_rank_id,
                    pr.id IS NOT NULL AND t.state = 'active'
@@ -332,7 +488,7 @@ class DsVolume(models.Model):
             min_pv=cents_at_least(company.ds_active_min_pv),
         )
         insert_cols = SQL(
-            "distributor_id, period_id, company_id, pv, bv, gv, qualified_legs, is_active, "
+            "distributor_id, period_id, company_id, pv, bv, gv, qualified_legs, next_gv, is_active, "
             "paid_rank_id, next_rank_id, new_rank, prior_highest_rank_id, sponsor_id, depth, "
             "distributor_state"
         )
@@ -346,7 +502,7 @@ class DsVolume(models.Model):
                     """
                 INSERT INTO ds_volume (%(cols)s)
                 SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv,
-                       o.qualified_legs, o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank,
+                       o.qualified_legs, o.next_gv, o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank,
                        o.prior_highest_rank_id, o.sponsor_id, o.depth, o.distributor_state
                   FROM (%(rows)s) o
               ORDER BY o.distributor_id
@@ -406,18 +562,18 @@ class DsVolume(models.Model):
             CREATE UNIQUE INDEX ON ds_tmp_out (distributor_id);
             ANALYZE ds_tmp_out;
             UPDATE ds_volume v
-               SET (company_id, pv, bv, gv, qualified_legs, is_active, paid_rank_id, next_rank_id,
-                    new_rank, prior_highest_rank_id, sponsor_id, depth, distributor_state)
-                 = (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
+               SET (company_id, pv, bv, gv, qualified_legs, next_gv, is_active, paid_rank_id,
+                    next_rank_id, new_rank, prior_highest_rank_id, sponsor_id, depth, distributor_state)
+                 = (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.next_gv, o.is_active, o.paid_rank_id,
                     o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth,
                     o.distributor_state)
               FROM ds_tmp_out o
              WHERE v.period_id = %(period)s AND v.distributor_id = o.distributor_id
-               AND (v.company_id, v.pv, v.bv, v.gv, v.qualified_legs, v.is_active, v.paid_rank_id,
+               AND (v.company_id, v.pv, v.bv, v.gv, v.qualified_legs, v.next_gv, v.is_active, v.paid_rank_id,
                     v.next_rank_id, v.new_rank, v.prior_highest_rank_id, v.sponsor_id, v.depth,
                     v.distributor_state)
                    IS DISTINCT FROM
-                   (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.is_active, o.paid_rank_id,
+                   (%(company)s, o.pv, o.bv, o.gv, o.qualified_legs, o.next_gv, o.is_active, o.paid_rank_id,
                     o.next_rank_id, o.new_rank, o.prior_highest_rank_id, o.sponsor_id, o.depth,
                     o.distributor_state);
             DELETE FROM ds_volume v
@@ -425,7 +581,7 @@ class DsVolume(models.Model):
                AND NOT EXISTS (SELECT 1 FROM ds_tmp_out o WHERE o.distributor_id = v.distributor_id);
             INSERT INTO ds_volume (%(cols)s)
             SELECT o.distributor_id, %(period)s, %(company)s, o.pv, o.bv, o.gv, o.qualified_legs,
-                   o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank, o.prior_highest_rank_id,
+                   o.next_gv, o.is_active, o.paid_rank_id, o.next_rank_id, o.new_rank, o.prior_highest_rank_id,
                    o.sponsor_id, o.depth, o.distributor_state
               FROM ds_tmp_out o
              WHERE NOT EXISTS (SELECT 1 FROM ds_volume v
@@ -522,17 +678,33 @@ class DsVolume(models.Model):
                 )
             )
             top = len(ranks)
+            # the next rank (at the top rank: the paid-as rank); its legs and its capped GV are
+            # the very figures the CASE above compared (same aggregates, same float8 sums)
+            next_ord = f"CASE WHEN b.best < 0 THEN 1 WHEN b.best < {top} THEN b.best + 1 ELSE b.best END"
             legs = (
-                f"CASE CASE WHEN b.best < 0 THEN 1 WHEN b.best < {top} THEN b.best + 1 ELSE b.best END "
+                f"CASE {next_ord} "
                 + " ".join(
                     f"WHEN {int(ord_)} THEN COALESCE(b.{conds[leg_ord]}, 0)"
                     for ord_, _min_pv, _min_gv, _min_legs, leg_ord, _cap in ranks
                 )
                 + " END"
             )
+            # capped GV toward the next rank, rounded down to the cent: for a threshold of whole
+            # cents T, FLOOR(x) >= T exactly when x >= T (a fractional leg cap gives fractional
+            # cents), so the stored figure is met exactly when the engine found it met
+            next_gv = (
+                f"FLOOR(b.pvc + CASE {next_ord} "
+                + " ".join(
+                    f"WHEN {int(ord_)} THEN COALESCE(b.{caps[cap]}, 0)"
+                    for ord_, _min_pv, _min_gv, _min_legs, _leg_ord, cap in ranks
+                )
+                + " END)"
+            )
         else:
-            best, legs = "-1", "0"
-        cond_cols = "".join(f", a.{name}" for name in conds.values())
+            best, legs, next_gv = "-1", "0", "NULL::float8"
+        cond_cols = "".join(f", a.{name}" for name in conds.values()) + "".join(
+            f", a.{name}" for name in caps.values()
+        )
         return f"""
             WITH a AS (
                 SELECT c.sponsor_id AS pid, SUM(c.gv) AS gv, MAX(c.msub) AS msub, {", ".join(aggs) or "1 AS x"}
@@ -541,14 +713,15 @@ class DsVolume(models.Model):
               GROUP BY c.sponsor_id
             ),
             b AS (
-                SELECT p.id, p.sponsor_id, p.pvc + COALESCE(a.gv, 0) AS gv, COALESCE(a.msub, -1) AS cmsub,
+                SELECT p.id, p.sponsor_id, p.pvc, p.pvc + COALESCE(a.gv, 0) AS gv, COALESCE(a.msub, -1) AS cmsub,
                        p.state = 'terminated' AS term, {best} AS best{cond_cols}
                   FROM ds_tmp_vol p
              LEFT JOIN a ON a.pid = p.id
                  WHERE p.depth = %(lvl)s
             )
-            INSERT INTO ds_tmp_res (id, sponsor_id, depth, gv, msub, paid_ord, legs, term)
+            INSERT INTO ds_tmp_res (id, sponsor_id, depth, gv, msub, paid_ord, legs, term, ngv)
             SELECT b.id, b.sponsor_id, %(lvl)s, b.gv, GREATEST(b.best, b.cmsub), b.best,
-                   CASE WHEN b.term THEN 0 ELSE {legs} END, b.term
+                   CASE WHEN b.term THEN 0 ELSE {legs} END, b.term,
+                   CASE WHEN b.term THEN 0 ELSE {next_gv} END
               FROM b
         """

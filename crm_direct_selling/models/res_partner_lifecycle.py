@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .ds_volume import cents_at_least
+
 
 class ResPartner(models.Model):
     """Lifecycle automation on contacts: stored next occurrences (rolled
@@ -82,23 +84,33 @@ class ResPartner(models.Model):
         )
         for model in ("ds.volume", "ds.period", "ds.rank", "ds.distributor"):
             self.env[model].flush_model()
+        # the next rank and the PV counted toward it as the volume step stored them for the
+        # current period (ds.volume._ds_rank_progress reads the same); a period not computed
+        # yet (or a row without ranks, e.g. entered by hand): the rank after the distributor's
+        # rank; at the top rank (a paid-as rank and no next rank) none
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT d.partner_id, nxt.id, GREATEST(COALESCE(nxt.min_pv, 0) - COALESCE(v.pv, 0), 0)
+            SELECT d.partner_id, r.id, r.min_pv, COALESCE(v.pv, 0)
               FROM ds_distributor d
          LEFT JOIN ds_rank cur ON cur.id = d.rank_id
-              JOIN LATERAL (
-                    SELECT nr.id, nr.min_pv FROM ds_rank nr
-                     WHERE nr.active AND nr.sequence > COALESCE(cur.sequence, -2147483648)
-                       AND (nr.company_id IS NULL OR nr.company_id = d.company_id)
-                  ORDER BY nr.sequence, nr.id LIMIT 1) nxt ON TRUE
          LEFT JOIN LATERAL (
-                    SELECT vol.pv FROM ds_volume vol
+                    SELECT vol.id, vol.pv, vol.next_rank_id, vol.paid_rank_id, vol.distributor_state
+                      FROM ds_volume vol
                       JOIN ds_period per ON per.id = vol.period_id
                      WHERE vol.distributor_id = d.id AND per.company_id = d.company_id
                        AND per.date_from <= %s AND per.date_to >= %s
                   ORDER BY per.date_from DESC LIMIT 1) v ON TRUE
+         LEFT JOIN LATERAL (
+                    SELECT nr.id FROM ds_rank nr
+                     WHERE (v.id IS NULL OR (v.next_rank_id IS NULL AND v.paid_rank_id IS NULL))
+                       AND nr.active
+                       AND nr.sequence > COALESCE(cur.sequence, -2147483648)
+                       AND (nr.company_id IS NULL OR nr.company_id = d.company_id)
+                  ORDER BY nr.sequence, nr.id LIMIT 1) nxt ON TRUE
+              JOIN ds_rank r ON r.id = CASE WHEN d.state = 'terminated' THEN NULL
+                                            WHEN v.distributor_state = 'terminated' THEN NULL
+                                            ELSE COALESCE(v.next_rank_id, nxt.id) END
              WHERE d.id = ANY(%s)
             """,
                 today,
@@ -106,8 +118,13 @@ class ResPartner(models.Model):
                 distributor_partners.ds_distributor_id.ids,
             )
         )
+        # in whole cents, as the volume step decides (cents_at_least)
         values = {
-            partner_id: (rank_id, missing) for partner_id, rank_id, missing in rows
+            partner_id: (
+                rank_id,
+                max(0, cents_at_least(min_pv) - round(float(pv) * 100)) / 100,
+            )
+            for partner_id, rank_id, min_pv, pv in rows
         }
         for partner in distributor_partners:
             rank_id, missing = values.get(

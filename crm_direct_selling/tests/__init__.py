@@ -17,5 +17,6 @@ from . import (
     test_lead_routing,
     test_lifecycle,
     test_product_points,
+    test_rank_progress,
     test_rank_rules,
 )

@@ -392,55 +392,6 @@ class DirectSellingPortal(CustomerPortal):
     # ------------------------------------------------------------------
     # Volume and rank progress
     # ------------------------------------------------------------------
-    def _ds_rank_progress(self, leader, volume):
-        """What is missing for the next rank: list of dicts per requirement."""
-        Rank = request.env["ds.rank"].sudo()
-        paid_rank = volume.paid_rank_id or leader.rank_id
-        domain = []
-        if "company_id" in Rank._fields:
-            domain = [
-                "|",
-                ("company_id", "=", False),
-                ("company_id", "=", leader.company_id.id),
-            ]
-        if paid_rank:
-            domain += [("sequence", ">", paid_rank.sequence)]
-        next_rank = Rank.search(domain, order="sequence, id", limit=1)
-        if not next_rank:
-            return paid_rank, next_rank, []
-        active_legs = self._ds_active_legs(
-            leader, volume.period_id, next_rank.leg_rank_id
-        )
-
-        def requirement(label, required, actual, integer=False):
-            return {
-                "label": label,
-                "required": required,
-                "actual": actual,
-                "missing": max(0, required - actual),
-                "integer": integer,
-                "pct": min(100, int(100 * actual / required)) if required else 100,
-            }
-
-        reqs = []
-        if next_rank.min_pv:
-            reqs.append(
-                requirement(_("Personal volume (PV)"), next_rank.min_pv, volume.pv)
-            )
-        if next_rank.min_gv:
-            reqs.append(
-                requirement(_("Group volume (GV)"), next_rank.min_gv, volume.gv)
-            )
-        if next_rank.min_qualified_legs:
-            legs = volume.qualified_legs or active_legs
-            label = _("Qualified legs")
-            if next_rank.leg_rank_id:
-                label = _("Legs with a %s or higher", next_rank.leg_rank_id.name)
-            reqs.append(
-                requirement(label, next_rank.min_qualified_legs, legs, integer=True)
-            )
-        return paid_rank, next_rank, reqs
-
     def _ds_active_legs(self, leader, period, leg_rank=None):
         """Frontline members active in ``period`` (one SQL count)."""
         if not period:
@@ -462,14 +413,16 @@ class DirectSellingPortal(CustomerPortal):
         leader = self._ds_leader()
         Volume = request.env["ds.volume"].sudo()
         current, _previous = leader._ds_portal_periods()
-        volume = Volume.search(
-            [("distributor_id", "=", leader.id), ("period_id", "=", current.id)],
-            limit=1,
-        )
-        if not volume:
-            volume = Volume.new({"distributor_id": leader.id, "period_id": current.id})
-        paid_rank, next_rank, requirements = self._ds_rank_progress(leader, volume)
         history = Volume.search([("distributor_id", "=", leader.id)], limit=24)
+        # the figures of the current period once computed; until then the last computed
+        # period's, named as such (no figure is made up for a period not computed yet)
+        volume = (
+            history.filtered(lambda v: v.period_id == current)[:1]
+            or history.filtered(
+                lambda v: not current or v.period_id.date_from <= current.date_from
+            )[:1]
+        )
+        progress = volume._ds_rank_progress() if volume else None
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -477,11 +430,15 @@ class DirectSellingPortal(CustomerPortal):
                 "leader": leader,
                 "period": current,
                 "volume": volume,
-                "active_legs": self._ds_active_legs(leader, current),
-                "paid_rank": paid_rank,
-                "next_rank": next_rank,
-                "requirements": requirements,
+                "progress": progress,
+                "stale": bool(volume) and volume.period_id != current,
+                "labels": Volume._ds_progress_labels(),
+                "active_legs": self._ds_active_legs(leader, volume.period_id)
+                if volume
+                else 0,
+                "paid_rank": volume.paid_rank_id,
                 "history": history,
+                "history_without_next_gv": history._ds_without_next_gv(),
                 "active_min_pv": leader._ds_active_min_pv(),
             }
         )

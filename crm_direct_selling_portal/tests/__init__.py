@@ -5,4 +5,5 @@ from . import (
     test_portal_dashboard,
     test_portal_routes,
     test_portal_tour,
+    test_rank_progress,
 )

@@ -132,6 +132,11 @@ class DsPortalCommon(HttpCase):
             ]
         )
 
+        # the next rank and the GV counted toward it, as the volume step stores them
+        Volume.search(
+            [("distributor_id", "=", cls.lana.id), ("period_id", "=", cls.period.id)]
+        ).write({"next_rank_id": cls.rank_gold.id, "next_gv": 700.0})
+
         portal = env.ref("base.group_portal")
 
         def portal_user(distributor_or_partner, login):
