@@ -3,5 +3,6 @@ from . import (
     test_genealogy_access,
     test_permission_matrix,
     test_portal_routes,
+    test_portal_statement,
     test_portal_tour,
 )
