@@ -119,7 +119,9 @@ class TestBonusStatement(BonusCommon, HttpCase):
             self.assertEqual(sum(t[2] for t in st["types"]), st["line_count"], name)
             for btype, levels in st["levels"].items():
                 self.assertEqual(
-                    cur.round(sum(lv[3] for lv in levels)), cur.round(types[btype]), name
+                    cur.round(sum(lv[3] for lv in levels)),
+                    cur.round(types[btype]),
+                    name,
                 )
             bill = run.move_ids.filtered(
                 lambda m, st=st: m.partner_id == st["distributor"].partner_id
@@ -155,9 +157,7 @@ class TestBonusStatement(BonusCommon, HttpCase):
         for dist in (self.p, self.q, self.r, self.s, self.t, self.u):
             self._invoice(dist.partner_id, 100, date(2026, 2, 12))
         feb = self._posted(self.feb)
-        feb_summaries = {
-            st["distributor"]: st for st in feb.get_statement_summaries()
-        }
+        feb_summaries = {st["distributor"]: st for st in feb.get_statement_summaries()}
         jan_out = {st["distributor"]: st["carried_out"] for st in summaries}
         for dist, out in jan_out.items():
             if out and dist in feb_summaries:
@@ -327,7 +327,10 @@ class TestBonusStatement(BonusCommon, HttpCase):
             [{"run_id": run.id, "distributor_id": self.u.id}],
         )["result"]
         error = self._call(
-            "ds.bonus.statement", "action_export_xlsx", [[wizard_id]], route="call_button"
+            "ds.bonus.statement",
+            "action_export_xlsx",
+            [[wizard_id]],
+            route="call_button",
         )["error"]
         self.assertIn("Ugo Small", error["data"]["message"])
 

@@ -564,7 +564,9 @@ class DirectSellingPortal(CustomerPortal):
         ]
         return request.make_response(pdf, headers=headers)
 
-    @route("/my/bonuses/<int:run_id>/lines.xlsx", type="http", auth="user", readonly=True)
+    @route(
+        "/my/bonuses/<int:run_id>/lines.xlsx", type="http", auth="user", readonly=True
+    )
     def ds_portal_statement_xlsx(self, run_id, **kw):
         """Every line of the logged-in distributor's own statement of one posted run, as
         XLSX (the PDF statement is a summary). Only the caller's own lines: there is no

@@ -70,7 +70,9 @@ def phase_measure(args):
     odoo.tools.config["dbfilter"] = f"^{args.phase_db}$"
     odoo.service.server.ThreadedServer(odoo.http.root).http_spawn()
     with common.odoo_env(args.config, args.phase_db) as env:
-        env["ir.config_parameter"].set_param("report.url", f"http://127.0.0.1:{arg['http_port']}")
+        env["ir.config_parameter"].set_param(
+            "report.url", f"http://127.0.0.1:{arg['http_port']}"
+        )
         run = env["ds.bonus.run"].browse(arg["run_id"])
         rows = env.execute_query(
             SQL(
