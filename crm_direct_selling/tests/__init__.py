@@ -3,6 +3,7 @@ from . import (
     test_bonus_plan,
     test_bonus_run,
     test_bonus_run_tour,
+    test_bonus_statement,
     test_crash_resume,
     test_derived_tables,
     test_ds_deep_chain,

@@ -1,5 +1,6 @@
 from . import (
     ds_bonus_run_compare,
+    ds_bonus_statement,
     ds_distributor_export,
     ds_distributor_import,
     ds_distributor_move,

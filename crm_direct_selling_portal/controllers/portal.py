@@ -505,6 +505,7 @@ class DirectSellingPortal(CustomerPortal):
                     leader.id,
                 )
             )
+            entry["xlsx_url"] = "/my/bonuses/{}/lines.xlsx".format(entry["run"].id)
             entry["currency"] = entry["run"].company_id.currency_id
             entry["carried"] = carried.get(entry["run"], 0.0)
         values = self._prepare_portal_layout_values()
@@ -564,6 +565,40 @@ class DirectSellingPortal(CustomerPortal):
             ),
         ]
         return request.make_response(pdf, headers=headers)
+
+    @route(
+        "/my/bonuses/<int:run_id>/lines.xlsx", type="http", auth="user", readonly=True
+    )
+    def ds_portal_statement_xlsx(self, run_id, **kw):
+        """Every line of the logged-in distributor's own statement of one posted run, as
+        XLSX (the PDF statement is a summary). Only the caller's own lines: there is no
+        distributor parameter, and a run that did not pay the caller is not found."""
+        distributor = request.env["ds.distributor"].sudo()._ds_portal_current()
+        if not distributor:
+            raise NotFound()
+        run = (
+            request.env["ds.bonus.run"]
+            .sudo()
+            .search([("id", "=", run_id), ("state", "=", "posted")], limit=1)
+        )
+        if not run or not request.env["ds.bonus.line"].sudo().search_count(
+            [("run_id", "=", run.id), ("distributor_id", "=", distributor.id)], limit=1
+        ):
+            raise NotFound()
+        # sudo: the lines are read for this one earner, the caller, checked above
+        data = run._statement_xlsx_bytes(distributor)
+        filename = f"statement-lines-{run.id}-{distributor.code or distributor.id}.xlsx"
+        return request.make_response(
+            data,
+            headers=[
+                (
+                    "Content-Type",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                ("Content-Length", len(data)),
+                ("Content-Disposition", http.content_disposition(filename)),
+            ],
+        )
 
     # ------------------------------------------------------------------
     # Messages

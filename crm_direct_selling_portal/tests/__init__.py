@@ -4,6 +4,7 @@ from . import (
     test_permission_matrix,
     test_portal_dashboard,
     test_portal_routes,
+    test_portal_statement,
     test_portal_tour,
     test_rank_progress,
 )

@@ -78,6 +78,7 @@ DS_USER_CREATE = {
     "ds.distributor.import",
     "ds.distributor.export",
     "ds.bonus.run.compare",
+    "ds.bonus.statement",
 }
 DS_USER_WRITE = {"ds.distributor", "ds.segment", "ds.campaign"}
 # wizards of Direct Selling users (ACL: full access; Odoo 18 does not restrict a transient
@@ -86,6 +87,7 @@ DS_USER_WIZARDS = {
     "ds.distributor.import",
     "ds.distributor.export",
     "ds.bonus.run.compare",
+    "ds.bonus.statement",
 }
 
 # (model, method) -> roles allowed, for the public methods of our addons. Missing here:
@@ -98,6 +100,9 @@ ALLOWED_METHODS = {
     ("ds.bonus.run", "action_view_lines"): {DS_USER},
     ("ds.bonus.run", "action_export_xlsx"): {DS_USER},
     ("ds.bonus.run", "action_compare"): {DS_USER},
+    ("ds.bonus.run", "action_open_statement"): {DS_USER},
+    ("ds.bonus.statement", "action_print"): {DS_USER},
+    ("ds.bonus.statement", "action_export_xlsx"): {DS_USER},
     ("ds.period", "action_view_volumes"): {DS_USER},
     ("ds.plan", "action_view_runs"): {DS_USER},
     ("ds.lifecycle.rule", "action_view_logs"): {DS_USER},
@@ -417,6 +422,10 @@ class TestPermissionMatrix(DsPortalCommon):
             },
             "ds.distributor.export": {},
             "ds.bonus.run.compare": {"run_ids": [Command.set(cls.bonus_run.ids)]},
+            "ds.bonus.statement": {
+                "run_id": cls.bonus_run.id,
+                "distributor_id": cls.lana.id,
+            },
             "ds.distributor.move": {
                 "distributor_id": cls.fay.id,
                 "new_sponsor_id": cls.sam.id,
@@ -444,6 +453,7 @@ class TestPermissionMatrix(DsPortalCommon):
             "ds.distributor.import": {"file_name": "other.csv"},
             "ds.distributor.export": {},
             "ds.bonus.run.compare": {"top_count": 3},
+            "ds.bonus.statement": {"distributor_id": cls.sam.id},
             "ds.distributor.move": {"reason": "rewritten"},
             "ds.distributor.terminate": {"reason": "rewritten"},
             "ds.period.generate": {"months": 2},
@@ -835,6 +845,13 @@ class TestPermissionMatrix(DsPortalCommon):
             f"{run}.get_statement_data",
             run,
             "get_statement_data",
+            [self.bonus_run.ids],
+            False,
+        )
+        add(
+            f"{run}.get_statement_summaries",
+            run,
+            "get_statement_summaries",
             [self.bonus_run.ids],
             False,
         )
