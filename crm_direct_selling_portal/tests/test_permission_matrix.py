@@ -79,8 +79,14 @@ DS_USER_CREATE = {
     "ds.distributor.export",
     "ds.bonus.run.compare",
     "ds.bonus.statement",
+    "ds.holdout.measurement",
 }
-DS_USER_WRITE = {"ds.distributor", "ds.segment", "ds.campaign"}
+DS_USER_WRITE = {
+    "ds.distributor",
+    "ds.segment",
+    "ds.campaign",
+    "ds.holdout.measurement",
+}
 # wizards of Direct Selling users (ACL: full access; Odoo 18 does not restrict a transient
 # record to its creator)
 DS_USER_WIZARDS = {
@@ -122,6 +128,9 @@ ALLOWED_METHODS = {
     ("ds.campaign", "action_new_mailing"): {DS_USER},
     ("ds.campaign", "action_create_mailing"): {DS_USER},
     ("ds.partner.rfm", "action_export_xlsx"): {DS_USER},
+    # the programme holdout is measured like a campaign; training the lifetime-value
+    # model and recomputing recommendations are managers' (company-wide rewrites)
+    ("ds.holdout.measurement", "action_measure"): {DS_USER},
     ("ds.report.pareto", "get_summary"): {DS_USER},
     # the distributor record: users read the genealogy; moves, terminations,
     # suspensions and portal grants are the managers'
