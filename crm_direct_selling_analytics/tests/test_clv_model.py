@@ -2,13 +2,14 @@
 through the web client on customers simulated from a known truth; calibrated on the held-out
 period, parameters recovered, a partner with one purchase and a lapsed regular defined."""
 
-import json
 from datetime import timedelta
 
 import numpy as np
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.crm_direct_selling.tests.rpc import call_button
 
 from .common import DsAnalyticsCommon
 
@@ -67,22 +68,7 @@ class TestClvModel(DsAnalyticsCommon, HttpCase):
         return partners
 
     def _press(self, user, record, method):
-        self.authenticate(user.login, user.login)
-        return self.url_open(
-            "/web/dataset/call_button",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "params": {
-                        "model": record._name,
-                        "method": method,
-                        "args": [record.ids],
-                        "kwargs": {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
+        return call_button(self, user.login, record._name, method, record.ids)
 
     def test_trained_model_is_calibrated(self):
         self._simulate(2500)

@@ -2,7 +2,6 @@
 measured through the web client and checked against an independent computation."""
 
 import hashlib
-import json
 import random
 from datetime import date, timedelta
 
@@ -10,6 +9,8 @@ from scipy import stats as sps
 
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.crm_direct_selling.tests.rpc import call_button
 
 from .common import DsAnalyticsCommon
 
@@ -36,22 +37,7 @@ class TestHoldoutMeasurement(DsAnalyticsCommon, HttpCase):
         return int(digest[:8], 16) / 4294967296.0 < 0.20
 
     def _press(self, record, method):
-        self.authenticate(self.user.login, self.user.login)
-        return self.url_open(
-            "/web/dataset/call_button",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "params": {
-                        "model": record._name,
-                        "method": method,
-                        "args": [record.ids],
-                        "kwargs": {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
+        return call_button(self, self.user.login, record._name, method, record.ids)
 
     def test_programme_effect_measured(self):
         rng = random.Random(16)
@@ -134,21 +120,8 @@ class TestHoldoutMeasurement(DsAnalyticsCommon, HttpCase):
         measurement = self.env["ds.holdout.measurement"].create(
             {"date_from": self.window[0], "date_to": self.window[1]}
         )
-        self.authenticate(portal.login, portal.login)
-        body = self.url_open(
-            "/web/dataset/call_button",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "params": {
-                        "model": "ds.holdout.measurement",
-                        "method": "action_measure",
-                        "args": [measurement.ids],
-                        "kwargs": {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
+        body = call_button(
+            self, portal.login, measurement._name, "action_measure", measurement.ids
+        )
         self.assertIn("error", body)
         self.assertEqual(measurement.state, "draft")

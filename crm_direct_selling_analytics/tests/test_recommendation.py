@@ -2,11 +2,12 @@
 through the web client's list header button; the campaign mail field names each
 partner's own recommendation."""
 
-import json
 from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.crm_direct_selling.tests.rpc import call_button
 
 from .common import DsAnalyticsCommon
 
@@ -62,22 +63,13 @@ class TestRecommendation(DsAnalyticsCommon, HttpCase):
         cls.baskets = dict(zip(cls.partners, baskets, strict=True))
 
     def test_recommendations_from_co_purchases(self):
-        self.authenticate(self.manager.login, self.manager.login)
-        body = self.url_open(
-            "/web/dataset/call_button",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "params": {
-                        "model": "ds.partner.recommendation",
-                        "method": "action_compute_all",
-                        "args": [[]],
-                        "kwargs": {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
+        body = call_button(
+            self,
+            self.manager.login,
+            "ds.partner.recommendation",
+            "action_compute_all",
+            [],
+        )
         self.assertNotIn("error", body, body.get("error"))
         Reco = self.env["ds.partner.recommendation"]
         shake_only = [p for p, b in self.baskets.items() if b == (self.shake,)]

@@ -3,7 +3,6 @@ however often a running campaign is looked at, where the fixed interval does not
 p-values of the four metrics are adjusted; a running campaign measured through the web
 client gets the always-valid verdict."""
 
-import json
 import random
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ from scipy import stats as sps
 from odoo import Command, fields
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
+from odoo.addons.crm_direct_selling.tests.rpc import call_button, call_kw
 from odoo.addons.crm_direct_selling_analytics.tools import sequential, stats
 
 from .common import DsAnalyticsCommon
@@ -152,23 +152,7 @@ class TestRunningCampaign(DsAnalyticsCommon, HttpCase):
         return campaign
 
     def _press(self, campaign, method):
-        self.authenticate(self.user.login, self.user.login)
-        response = self.url_open(
-            "/web/dataset/call_button",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "params": {
-                        "model": "ds.campaign",
-                        "method": method,
-                        "args": [campaign.ids],
-                        "kwargs": {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        return response.json()
+        return call_button(self, self.user.login, "ds.campaign", method, campaign.ids)
 
     def test_running_campaign_looked_at_daily(self):
         campaign = self._campaign("aa", effect=0.0)
@@ -223,22 +207,9 @@ class TestRunningCampaign(DsAnalyticsCommon, HttpCase):
         self.assertEqual(campaign.multiple_testing, "holm")
 
     def _press_write(self, campaign, vals):
-        self.authenticate(self.user.login, self.user.login)
-        return self.url_open(
-            "/web/dataset/call_kw/ds.campaign/write",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "params": {
-                        "model": "ds.campaign",
-                        "method": "write",
-                        "args": [campaign.ids, vals],
-                        "kwargs": {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
+        return call_kw(
+            self, self.user.login, "ds.campaign", "write", [campaign.ids, vals]
+        )
 
     def test_strong_effect_proven_while_running(self):
         campaign = self._campaign("strong", effect=0.6)
