@@ -60,9 +60,7 @@ class DsClvModel(models.Model):
     gg_p = fields.Float(string="p", readonly=True, digits=(16, 4))
     gg_q = fields.Float(string="q", readonly=True, digits=(16, 4))
     gg_gamma = fields.Float(string="gamma", readonly=True, digits=(16, 4))
-    calibration_ids = fields.One2many(
-        "ds.clv.calibration", "model_id", string="Calibration", readonly=True
-    )
+    calibration_ids = fields.One2many("ds.clv.calibration", "model_id", readonly=True)
     calibration_predicted = fields.Float(
         string="Predicted (held-out)",
         readonly=True,
@@ -282,7 +280,7 @@ class DsPartnerClv(models.Model):
 
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
     company_id = fields.Many2one("res.company", required=True)
-    model_id = fields.Many2one("ds.clv.model", string="Model", readonly=True)
+    model_id = fields.Many2one("ds.clv.model", readonly=True)
     repeat_purchases = fields.Integer(
         readonly=True, aggregator="avg", help="Purchase days after the first one."
     )
