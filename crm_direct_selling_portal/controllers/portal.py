@@ -734,19 +734,49 @@ class DirectSellingPortal(CustomerPortal):
                      WHERE so.partner_id = ANY(%(ids)s)
                        AND so.state = 'sale' AND so.invoice_status = 'to invoice'
                   GROUP BY so.partner_id
+                ), days AS (
+                    -- the customer's purchase days credited to the leader and the gaps
+                    SELECT d.cp, d.d, d.d - LAG(d.d) OVER (PARTITION BY d.cp ORDER BY d.d) AS gap
+                      FROM (SELECT DISTINCT am.commercial_partner_id AS cp, am.invoice_date AS d
+                              FROM account_move am
+                             WHERE am.commercial_partner_id IN (SELECT cp FROM c)
+                               AND am.ds_distributor_id = %(leader)s AND am.state = 'posted'
+                               AND am.move_type = 'out_invoice') d
+                ), rhythm AS (
+                    SELECT cp, MAX(d) AS last_d,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY gap)
+                               FILTER (WHERE gap IS NOT NULL) AS usual
+                      FROM days GROUP BY cp
+                ), rec AS (
+                    SELECT DISTINCT ON (r.partner_id) r.partner_id, r.product_id
+                      FROM ds_partner_recommendation r
+                     WHERE r.partner_id IN (SELECT cp FROM c) AND r.company_id = %(company)s
+                  ORDER BY r.partner_id, r.rank
                 )
                 SELECT c.id, COALESCE(inv.n_inv, 0), COALESCE(inv.n_ref, 0),
                        COALESCE(inv.amount, 0), COALESCE(inv.pv, 0),
-                       COALESCE(so.n_open, 0)
+                       COALESCE(so.n_open, 0),
+                       rh.usual IS NOT NULL AND %(today)s::date - rh.last_d >= rh.usual,
+                       rh.usual, rec.product_id
                   FROM c
              LEFT JOIN inv ON inv.cp = c.cp
              LEFT JOIN so ON so.partner_id = c.id
+             LEFT JOIN rhythm rh ON rh.cp = c.cp
+             LEFT JOIN rec ON rec.partner_id = c.cp
                 """,
                 ids=list(customers.ids),
                 leader=leader.id,
                 types=CUSTOMER_MOVE_TYPES,
+                company=leader.company_id.id,
+                today=fields.Date.context_today(leader),
             )
         )
+        products = {
+            product.id: product
+            for product in request.env["product.product"]
+            .sudo()
+            .browse({row[8] for row in rows if row[8]})
+        }
         return {
             row[0]: {
                 "invoice_count": row[1],
@@ -754,6 +784,11 @@ class DirectSellingPortal(CustomerPortal):
                 "amount": row[3],
                 "pv": row[4],
                 "open_orders": row[5],
+                # reorder due: as long since the last purchase as the customer's usual gap
+                "due": bool(row[6]),
+                "usual_days": round(row[7]) if row[7] is not None else None,
+                # the product their purchases point to most (next best product)
+                "next_product": products.get(row[8]),
             }
             for row in rows
         }

@@ -1,6 +1,7 @@
 import re
+from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
@@ -283,13 +284,16 @@ class TestDsPortalRoutes(DsPortalCommon):
         self.assertEqual(response.status_code, 404)
         self.assertNotIn("Customer of Sam", response.text)
 
-    def _customer_invoice(self, partner, lines, move_type="out_invoice", post=True):
+    def _customer_invoice(
+        self, partner, lines, move_type="out_invoice", post=True, day=None
+    ):
+        day = day or self.period.date_from
         move = self.env["account.move"].create(
             {
                 "move_type": move_type,
                 "partner_id": partner.id,
-                "invoice_date": self.period.date_from,
-                "date": self.period.date_from,
+                "invoice_date": day,
+                "date": day,
                 "invoice_line_ids": [
                     Command.create(
                         {
@@ -368,6 +372,51 @@ class TestDsPortalRoutes(DsPortalCommon):
         self.assertEqual(page.text.count("o_ds_customer_move"), 3)
         self.assertIn("1,234.50", page.text)
         self.assertNotIn("5,000.00", page.text)
+
+    def test_customers_due_to_reorder_and_likely_to_want(self):
+        """The leader's follow-up per customer: due to reorder once as long has passed
+        since the last purchase as the customer's usual gap; the product their
+        purchases point to most (next best product), in the customer's own row only."""
+        self.product = self.env["product.product"].create(
+            {"name": "DSP Shake", "list_price": 30.0, "ds_pv": 3.0}
+        )
+        mask = self.env["product.product"].create(
+            {"name": "DSP Mask", "list_price": 9.0}
+        )
+        today = fields.Date.context_today(self.env["res.partner"])
+        cleo = self.consumer_partner
+        for days in (100, 70, 40):  # every 30 days, last one 40 days ago: due
+            self._customer_invoice(cleo, [(1, 30.0)], day=today - timedelta(days=days))
+        recent = self.env["res.partner"].create(
+            {"name": "Recent Rita", "ds_referrer_id": self.lana.id}
+        )
+        for days in (25, 15, 5):  # every 10 days, last one 5 days ago: not due
+            self._customer_invoice(
+                recent, [(1, 30.0)], day=today - timedelta(days=days)
+            )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "INSERT INTO ds_partner_recommendation (partner_id, company_id, product_id, rank, "
+            "score, lift) VALUES (%s, %s, %s, 1, 0.5, 2.0), (%s, %s, %s, 1, 0.5, 2.0)",
+            [
+                cleo.id,
+                self.lana.company_id.id,
+                mask.id,
+                self.sam_customer.id,
+                self.lana.company_id.id,
+                self.product.id,
+            ],
+        )
+        self.login(self.user_lana)
+        text = self.url_open("/my/customers").text
+        cleo_row = self._customer_row(text, cleo)
+        self.assertIn("Due to reorder (usually every 30 days)", cleo_row)
+        self.assertIn("Likely to want:", cleo_row)
+        self.assertIn("DSP Mask", cleo_row)
+        rita_row = self._customer_row(text, recent)
+        self.assertNotIn("o_ds_customer_due", rita_row)
+        self.assertNotIn("Likely to want", rita_row)
+        self.assertNotIn("Customer of Sam", text)
 
     # ------------------------------------------------------------------ numbers
     def test_numbers_with_thousands_separators(self):
