@@ -33,6 +33,7 @@
         "views/ds_campaign_sequential_views.xml",
         "views/ds_holdout_measurement_views.xml",
         "views/ds_clv_views.xml",
+        "views/ds_uplift_views.xml",
         "views/mailing_mailing_views.xml",
         "views/ds_campaign_mailing_views.xml",
         "views/loyalty_program_views.xml",

@@ -11,6 +11,7 @@ from . import ds_campaign_subgroup
 from . import ds_holdout_measurement
 from . import ds_clv_model
 from . import ds_partner_recommendation
+from . import ds_uplift_model
 from . import ds_campaign_member
 from . import ds_rank
 from . import res_partner

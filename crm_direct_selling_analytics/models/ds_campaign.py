@@ -412,7 +412,7 @@ class DsCampaign(models.Model):
                   JOIN res_partner p ON p.id = sm.partner_id
              LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id
              LEFT JOIN ds_partner_rfm r ON r.partner_id = sm.partner_id AND r.company_id = %(company)s
-                 WHERE sm.segment_id = %(segment)s AND NOT %(holdout)s
+                 WHERE sm.segment_id = %(segment)s AND NOT %(holdout)s AND %(population)s
             ), numbered AS (
                 SELECT b.*, row_number() OVER (PARTITION BY b.rank_key, b.band_key COLLATE "C"
                                                ORDER BY %(order)s, b.partner_id) AS rn
@@ -432,6 +432,7 @@ class DsCampaign(models.Model):
                 company=self.company_id.id,
                 segment=self.segment_id.id,
                 holdout=SQL("(%s)", holdout),
+                population=self._assign_population_sql(),
                 order=order,
                 strata=strata,
                 campaign=self.id,
@@ -443,6 +444,11 @@ class DsCampaign(models.Model):
         # keep planner statistics right after a bulk insert (reports join on this table)
         cr.execute("ANALYZE ds_campaign_member")
         return holdout_count, counts
+
+    def _assign_population_sql(self):
+        """Condition on ``sm.partner_id``: which segment members the campaign assigns
+        (all of them; uplift targeting narrows it to the top share)."""
+        return SQL("TRUE")
 
     # ------------------------------------------------------------ power
     def _window(self):

@@ -24,6 +24,7 @@ class ResPartner(models.Model):
                 ("ds_partner_rfm", "partner_id", "cascade"),
                 ("ds_partner_clv", "partner_id", "cascade"),
                 ("ds_partner_recommendation", "partner_id", "cascade"),
+                ("ds_uplift_score", "partner_id", "cascade"),
                 ("ds_segment_member", "partner_id", "cascade"),
                 ("ds_campaign_member", "partner_id", "cascade"),
             ],
