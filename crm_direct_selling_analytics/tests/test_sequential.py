@@ -81,6 +81,22 @@ class TestSequentialStatistics(TransactionCase):
         self.assertAlmostEqual((low + high) / 2, 10.0)
         self.assertEqual(sequential.interval(1.0, 1.0, 0.0), (-np.inf, np.inf))
 
+    def test_multiple_testing_equals_statsmodels(self):
+        """Holm and Benjamini-Hochberg adjusted p-values equal statsmodels' values."""
+        from statsmodels.stats.multitest import multipletests
+
+        rng = random.Random(1606)
+        for _case in range(300):
+            p = [rng.random() ** 2 for _i in range(rng.randint(1, 8))]
+            if rng.random() < 0.2:
+                p[0] = p[-1]  # ties
+            for method, ours in (
+                ("holm", sequential.holm),
+                ("fdr_bh", sequential.benjamini_hochberg),
+            ):
+                reference = multipletests(p, alpha=0.05, method=method)[1]
+                np.testing.assert_allclose(ours(p), reference, rtol=1e-12, atol=1e-15)
+
     def test_multiple_testing_adjustments(self):
         rng = random.Random(16)
         for _case in range(200):
