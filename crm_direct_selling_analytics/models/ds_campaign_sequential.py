@@ -160,29 +160,33 @@ class DsCampaign(models.Model):
             return result
         cur = self.currency_id.name or ""
         low, high = seq.get("sequential_ci_low"), seq.get("sequential_ci_high")
+        figures = {
+            "low": round(low, 2) if low is not None else None,
+            "high": round(high, 2) if high is not None else None,
+            "cur": cur,
+        }
+        head = None
         if low is not None and low > 0:
-            head = self.env._(
-                "Proven while running: even the always-valid interval (%(low)s to %(high)s "
-                "%(cur)s per member, safe to look at every day) is above zero.",
-                low=round(low, 2),
-                high=round(high, 2),
-                cur=cur,
-            )
-            result.update(
-                verdict="positive",
-                significance="significant",
-                verdict_text=head + " " + result["verdict_text"],
+            verdict, head = (
+                "positive",
+                self.env._(
+                    "Proven while running: even the always-valid interval (%(low)s to %(high)s "
+                    "%(cur)s per member, safe to look at every day) is above zero.",
+                    **figures,
+                ),
             )
         elif high is not None and high < 0:
-            head = self.env._(
-                "Proven harmful while running: even the always-valid interval (%(low)s to "
-                "%(high)s %(cur)s per member) is below zero.",
-                low=round(low, 2),
-                high=round(high, 2),
-                cur=cur,
+            verdict, head = (
+                "negative",
+                self.env._(
+                    "Proven harmful while running: even the always-valid interval (%(low)s to "
+                    "%(high)s %(cur)s per member) is below zero.",
+                    **figures,
+                ),
             )
+        if head:
             result.update(
-                verdict="negative",
+                verdict=verdict,
                 significance="significant",
                 verdict_text=head + " " + result["verdict_text"],
             )
@@ -191,10 +195,7 @@ class DsCampaign(models.Model):
                 interval = self.env._("no interval yet: no purchase in either group")
             else:
                 interval = self.env._(
-                    "from %(low)s to %(high)s %(cur)s per member",
-                    low=round(low, 2),
-                    high=round(high, 2),
-                    cur=cur,
+                    "from %(low)s to %(high)s %(cur)s per member", **figures
                 )
             end = format_date(self.env, self.date_end) if self.date_end else "-"
             result.update(
