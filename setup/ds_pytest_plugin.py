@@ -12,6 +12,22 @@ import pytest
 _HINT = "skipped tests are failures here (set DS_ALLOW_SKIP=1 to allow skips)"
 
 
+# Odoo waits 10 s for Chromium to write its DevTools port and then *skips* the
+# tour; on a loaded two-core CI machine a cold Chromium start took longer once
+# (CI of 2026-12-03). The wait is a poll that returns as soon as the port is
+# written, so a longer ceiling costs nothing when Chromium is quick.
+BROWSER_START_SECONDS = 90
+
+
+def _lengthen_browser_wait():
+    """Called per test, once Odoo's test mode is on (importing odoo.tests
+    earlier logs an error)."""
+    from odoo.tests import common  # noqa: PLC0415 - odoo is importable only at run time
+
+    common.CHECK_BROWSER_ITERATIONS = int(BROWSER_START_SECONDS / common.CHECK_BROWSER_SLEEP)
+    common.BROWSER_WAIT = common.CHECK_BROWSER_SLEEP * common.CHECK_BROWSER_ITERATIONS
+
+
 def _allow_skip():
     return os.environ.get("DS_ALLOW_SKIP", "") not in ("", "0")
 
@@ -51,6 +67,7 @@ def pytest_runtest_protocol(item, nextitem):
     from odoo.modules import module  # noqa: PLC0415 - odoo is importable only at run time
 
     module.current_test = getattr(item, "instance", None) or item
+    _lengthen_browser_wait()
     try:
         yield
     finally:
