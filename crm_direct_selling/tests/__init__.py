@@ -1,6 +1,6 @@
 from . import (
-    test_bonus_line_grouping,
     test_bonus_engine,
+    test_bonus_line_grouping,
     test_bonus_plan,
     test_bonus_run,
     test_bonus_run_tour,
