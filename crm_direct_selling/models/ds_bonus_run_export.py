@@ -6,9 +6,7 @@ import io
 from odoo import Command, api, models
 from odoo.tools import SQL
 
-from .ds_access import (
-    ds_check_user,
-)
+from .ds_access import ds_check_user
 from .ds_bonus_line import BONUS_TYPES
 
 
