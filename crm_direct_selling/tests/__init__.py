@@ -1,4 +1,5 @@
 from . import (
+    test_bonus_engine,
     test_bonus_line_grouping,
     test_bonus_plan,
     test_bonus_run,
