@@ -26,7 +26,7 @@ __all__ = ["EngineContext", "compute", "register", "steps", "unregister"]
 
 def compute(ctx):
     """Compute the lines of the run of ``ctx``; return its figures (see finalize.py)."""
-    registered = steps()
+    registered = steps(ctx.env)
     for step in registered:
         if step.matched and step.sequence >= MATCHING_SEQUENCE:
             raise ValueError(

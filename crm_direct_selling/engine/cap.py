@@ -12,7 +12,7 @@ def apply_cap(ctx):
     """Set ``ctx.stats`` period_bv, raw_total, cap_amount, cap_factor and the SQL of the
     final lines (``amounts``) and of their sums per earner and type (``earner_types``)."""
     cr, plan, digits = ctx.cr, ctx.plan, ctx.digits
-    types = capped_types()
+    types = capped_types(ctx.env)
     # 10. payout cap (largest remainder so the capped lines sum exactly to the cap)
     cr.execute(
         SQL(

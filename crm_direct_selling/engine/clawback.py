@@ -10,7 +10,7 @@ from .registry import clawback_types, matched_types, register
 @register("adjustment", 90, capped=False, progress=75.0)
 def step_adjustment(ctx):
     cr = ctx.cr
-    types = clawback_types()
+    types = clawback_types(ctx.env)
     if not types:
         return
     # 9. clawback adjustments: the earlier run's lines with source = the credited
@@ -38,7 +38,7 @@ def step_adjustment(ctx):
             price=ctx.plan.retail_mode == "price_diff",
         )
     )
-    matched = tuple(t for t in matched_types() if t in types)
+    matched = tuple(t for t in matched_types(ctx.env) if t in types)
     if not matched:
         return
     # ... and the leadership matching paid on those unilevel earnings: the earlier run's

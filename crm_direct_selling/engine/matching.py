@@ -11,7 +11,7 @@ MATCHING_SEQUENCE = 50
 def matched_earnings(ctx):
     """SQL of a table (earner_id, amount): the matched earnings of each earner, the sum of
     their lines of the matched types each rounded to the currency."""
-    types = matched_types()
+    types = matched_types(ctx.env)
     if types == ("unilevel",):
         return SQL("ds_bt_uni")
     parts = []
@@ -38,7 +38,7 @@ def step_matching(ctx):
     plan = ctx.plan
     leader_seq = plan.matching_rank_id.sequence if plan.matching_rank_id else -1
     max_gen = max(plan.matching_generation_ids.mapped("generation") or [0])
-    if not max_gen or not matched_types():
+    if not max_gen or not matched_types(ctx.env):
         return
     # 7. leadership matching on the matched (unilevel) earnings of downline leaders by
     #    generation

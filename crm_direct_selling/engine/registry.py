@@ -57,21 +57,34 @@ def unregister(bonus_type):
     return _STEPS.pop(bonus_type, None)
 
 
-def steps():
-    return sorted(_STEPS.values(), key=lambda s: (s.sequence, s.bonus_type))
+def addon_of(step):
+    """The addon whose code registered ``step`` (``odoo.addons.<addon>.…``), or None."""
+    parts = step.module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["odoo", "addons"] else None
+
+
+def steps(env=None):
+    """The registered steps by sequence; with ``env``, only those of addons installed in
+    its database (one server process serves several databases, and an addon's Python
+    code stays imported in the process for all of them)."""
+    found = sorted(_STEPS.values(), key=lambda s: (s.sequence, s.bonus_type))
+    if env is None:
+        return found
+    installed = env["ir.module.module"]._installed()
+    return [s for s in found if addon_of(s) is None or addon_of(s) in installed]
 
 
 def get(bonus_type):
     return _STEPS.get(bonus_type)
 
 
-def capped_types():
-    return tuple(s.bonus_type for s in steps() if s.capped)
+def capped_types(env=None):
+    return tuple(s.bonus_type for s in steps(env) if s.capped)
 
 
-def matched_types():
-    return tuple(s.bonus_type for s in steps() if s.matched)
+def matched_types(env=None):
+    return tuple(s.bonus_type for s in steps(env) if s.matched)
 
 
-def clawback_types():
-    return tuple(s.bonus_type for s in steps() if s.clawback)
+def clawback_types(env=None):
+    return tuple(s.bonus_type for s in steps(env) if s.clawback)

@@ -144,3 +144,28 @@ class TestBonusEngine(BonusCommon):
         run.action_reset_draft()
         with self.assertRaises(ValueError):  # matched after matching: refused
             run.action_compute()
+
+    def test_step_of_an_addon_not_installed_here_does_not_run(self):
+        """An addon's Python stays imported in a server process for every database it
+        serves: its step runs only where the addon is installed."""
+
+        def step_elsewhere(ctx):
+            step_flat(ctx)
+
+        step_elsewhere.__module__ = "odoo.addons.ds_addon_not_installed_here.engine"
+        self._add_type()
+        engine.unregister(FLAT)
+        engine.register(FLAT, 45)(step_elsewhere)
+        run = self._run(self.jan, self.simple)
+        run.action_compute()
+        self.assertFalse(self._amounts(run, FLAT))
+        self.assertAlmostEqual(run.raw_amount, 50.0)
+        # the same step from an installed addon's module runs
+        engine.unregister(FLAT)
+        step_elsewhere.__module__ = (
+            "odoo.addons.crm_direct_selling.tests.test_bonus_engine"
+        )
+        engine.register(FLAT, 45)(step_elsewhere)
+        run.action_reset_draft()
+        run.action_compute()
+        self.assertEqual(len(self._amounts(run, FLAT)), 4)
