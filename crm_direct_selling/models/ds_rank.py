@@ -34,6 +34,14 @@ class DsRank(models.Model):
         aggregator=None, help="Number of unilevel levels paid at this rank."
     )
     color = fields.Integer()
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Pricelist",
+        ondelete="set null",
+        help="Pricelist of the distributors at this rank: when a period closes, every active "
+        "distributor whose paid-as rank has a pricelist gets it (in the shop and on sale "
+        "orders). A distributor whose rank has none keeps their pricelist.",
+    )
 
     _sql_constraints = [
         ("min_pv_positive", "CHECK(min_pv >= 0)", "The minimum PV cannot be negative."),

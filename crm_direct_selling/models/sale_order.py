@@ -20,6 +20,31 @@ class SaleOrder(models.Model):
         help="Distributor credited with this retail customer; saved on the customer at confirmation.",
     )
 
+    ds_distributor_id = fields.Many2one(
+        "ds.distributor",
+        string="Credited Distributor",
+        compute="_compute_ds_distributor_id",
+        store=True,
+        index="btree_not_null",
+        help="Distributor credited with this order's volume: the buyer if a distributor "
+        "(a distributor ordering for themselves), else the order's referrer. The invoice "
+        "credits the same distributor when it is posted.",
+    )
+
+    @api.depends(
+        "partner_id.ds_distributor_id",
+        "partner_id.commercial_partner_id.ds_distributor_id",
+        "ds_referrer_id",
+    )
+    def _compute_ds_distributor_id(self):
+        for order in self:
+            partner = order.partner_id
+            order.ds_distributor_id = (
+                partner.ds_distributor_id
+                or partner.commercial_partner_id.ds_distributor_id
+                or order.ds_referrer_id
+            )
+
     @api.depends("order_line.ds_pv", "order_line.ds_bv")
     def _compute_ds_totals(self):
         for order in self:

@@ -1,0 +1,66 @@
+from odoo import models
+
+from .res_users import ds_request_referrer
+
+
+class Website(models.Model):
+    _inherit = "website"
+
+    def _ds_shop_referrer(self):
+        """The distributor whose shop the visitor is in (their referral link), sudo, for the
+        shop banner; empty for distributors shopping for themselves, for customers
+        attributed to someone else (customer protection: the banner shows their own
+        distributor) and without a link."""
+        partner = self.env.user.partner_id
+        if not self.env.user._is_public():
+            commercial = partner.commercial_partner_id
+            if commercial.ds_distributor_id or partner.ds_distributor_id:
+                return self.env["ds.distributor"].sudo()
+            if commercial.ds_referrer_id:
+                return commercial.sudo().ds_referrer_id
+        return ds_request_referrer(self.env)
+
+    def _ds_show_points(self):
+        """PV and BV are shown to distributors (they earn them), next to prices."""
+        partner = self.env.user.partner_id
+        return bool(
+            not self.env.user._is_public()
+            and (partner.ds_distributor_id or partner.commercial_partner_id.ds_distributor_id)
+        )
+
+    def _prepare_sale_order_values(self, partner_sudo):
+        values = super()._prepare_sale_order_values(partner_sudo)
+        # a cart opened through a distributor's link is credited to them, unless the buyer
+        # is a distributor (their own order) or already someone's customer (protected)
+        commercial = partner_sudo.commercial_partner_id
+        if not (
+            commercial.ds_distributor_id
+            or partner_sudo.ds_distributor_id
+            or commercial.ds_referrer_id
+            or partner_sudo.ds_referrer_id
+        ):
+            referrer = ds_request_referrer(self.env)
+            if referrer and referrer.partner_id != commercial:
+                values["ds_referrer_id"] = referrer.id
+        return values
+
+    def get_pricelist_available(self, show_visible=False):
+        """A distributor's rank pricelist (``ds.rank.pricelist_id``, set on their contact when
+        a period closes) is a backend pricelist, available to nobody else on the website: it is
+        made available to the distributor whose pricelist it is, and only to them."""
+        pricelists = super().get_pricelist_available(show_visible=show_visible)
+        user = self.env.user
+        if user._is_public():
+            return pricelists
+        partner_sudo = user.partner_id.sudo()
+        if not partner_sudo.commercial_partner_id.ds_distributor_id:
+            return pricelists
+        own = partner_sudo.with_company(self.company_id).property_product_pricelist
+        if (
+            own
+            and own not in pricelists
+            and own.company_id in (self.company_id, self.env["res.company"])
+            and own.sudo()._ds_is_rank_pricelist()
+        ):
+            pricelists |= own
+        return pricelists
