@@ -5,8 +5,8 @@ from odoo.osv import expression
 class ProductPricelist(models.Model):
     """Rank pricelists (``ds.rank.pricelist_id``) are distributor prices: on the website
     they are nobody's to choose (not listed, not selectable by code or URL, whatever their
-    website or "selectable" flag says); ``website.get_pricelist_available`` adds a
-    distributor's own rank pricelist for them alone."""
+    website or "selectable" flag says), except for the contacts whose own pricelist they
+    are (set at the period close, or by the back office)."""
 
     _inherit = "product.pricelist"
 
@@ -18,4 +18,14 @@ class ProductPricelist(models.Model):
         return domain
 
     def _is_available_on_website(self, website):
-        return super()._is_available_on_website(website) and not self._ds_is_rank_pricelist()
+        if not self._ds_is_rank_pricelist():
+            return super()._is_available_on_website(website)
+        if self.company_id and self.company_id != website.company_id:
+            return False
+        user = self.env.user
+        if user._is_public():
+            return False
+        # the company-dependent column itself: property_product_pricelist is computed
+        # through this very check
+        own = user.partner_id.sudo().with_company(website.company_id)
+        return own.specific_property_product_pricelist == self

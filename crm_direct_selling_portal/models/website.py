@@ -43,24 +43,3 @@ class Website(models.Model):
             if referrer and referrer.partner_id != commercial:
                 values["ds_referrer_id"] = referrer.id
         return values
-
-    def get_pricelist_available(self, show_visible=False):
-        """A distributor's rank pricelist (``ds.rank.pricelist_id``, set on their contact when
-        a period closes) is a backend pricelist, available to nobody else on the website: it is
-        made available to the distributor whose pricelist it is, and only to them."""
-        pricelists = super().get_pricelist_available(show_visible=show_visible)
-        user = self.env.user
-        if user._is_public():
-            return pricelists
-        partner_sudo = user.partner_id.sudo()
-        if not partner_sudo.commercial_partner_id.ds_distributor_id:
-            return pricelists
-        own = partner_sudo.with_company(self.company_id).property_product_pricelist
-        if (
-            own
-            and own not in pricelists
-            and own.company_id in (self.company_id, self.env["res.company"])
-            and own.sudo()._ds_is_rank_pricelist()
-        ):
-            pricelists |= own
-        return pricelists

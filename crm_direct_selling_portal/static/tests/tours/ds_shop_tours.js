@@ -43,8 +43,8 @@ registry.category("web_tour.tours").add("ds_shop_distributor_tour", {
             content: "No distributor's banner in their own shop",
             trigger: "body:not(:has(.o_ds_shop_banner))",
         },
+        // a service only, a complete address: the checkout leads to the payment
         tourUtils.goToCheckout(),
-        tourUtils.confirmOrder(),
         ...tourUtils.payWithDemo(),
     ],
 });
@@ -90,7 +90,7 @@ registry.category("web_tour.tours").add("ds_shop_visitor_tour", {
             city: "Brussels",
             zip: "1000",
         }),
-        tourUtils.confirmOrder(),
+        // a service only: no delivery step, the address leads to the payment
         ...tourUtils.payWithDemo(),
     ],
 });
