@@ -213,7 +213,9 @@ class DsPeriod(models.Model):
         self.env["ds.volume"].flush_model()
         self.env["ds.distributor"].flush_model(["rank_id", "state", "partner_id"])
         self.env["ds.rank"].flush_model(["pricelist_id"])
-        Partner.flush_model(["specific_property_product_pricelist", "commercial_partner_id"])
+        Partner.flush_model(
+            ["specific_property_product_pricelist", "commercial_partner_id"]
+        )
         company_key = str(self.company_id.id)
         rows = self.env.execute_query(
             SQL(

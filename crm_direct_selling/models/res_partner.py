@@ -50,7 +50,9 @@ class ResPartner(models.Model):
             )
             if moved:
                 ds_check_user(self.env, self.env._("credit customers to a distributor"))
-            protected = moved.filtered(lambda p: p.ds_referrer_id and p.ds_referrer_locked)
+            protected = moved.filtered(
+                lambda p: p.ds_referrer_id and p.ds_referrer_locked
+            )
             if (
                 protected
                 and not self.env.user._is_superuser()
@@ -79,7 +81,8 @@ class ResPartner(models.Model):
                 body=self.env._(
                     "Protected customer moved from %(old)s to %(new)s by %(user)s.",
                     old=old[partner.id].display_name,
-                    new=partner.ds_referrer_id.display_name or self.env._("no referrer"),
+                    new=partner.ds_referrer_id.display_name
+                    or self.env._("no referrer"),
                     user=self.env.user.name,
                 ),
             )

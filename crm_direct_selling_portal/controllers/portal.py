@@ -457,9 +457,7 @@ class DirectSellingPortal(CustomerPortal):
                 "pager": pager,
             }
         )
-        return request.render(
-            "crm_direct_selling_portal.portal_my_team_orders", values
-        )
+        return request.render("crm_direct_selling_portal.portal_my_team_orders", values)
 
     # ------------------------------------------------------------------
     # Volume and rank progress
@@ -1092,9 +1090,7 @@ class DirectSellingPortal(CustomerPortal):
         active (suspended, terminated) opens the shop unattributed with a notice, and
         leaves any earlier attribution of the visitor as it was; an unknown code is a 404."""
         distributor = (
-            request.env["ds.distributor"]
-            .sudo()
-            .search([("code", "=", code)], limit=1)
+            request.env["ds.distributor"].sudo().search([("code", "=", code)], limit=1)
         )
         if not distributor:
             raise NotFound()

@@ -40,7 +40,9 @@ def ds_attribute_referral(env, partners):
             and not p.commercial_partner_id.ds_distributor_id
             and not p.commercial_partner_id.ds_referrer_id
             and p != referrer.partner_id
-            and not any(u._is_public() for u in p.with_context(active_test=False).user_ids)
+            and not any(
+                u._is_public() for u in p.with_context(active_test=False).user_ids
+            )
         )
     )
     if todo:

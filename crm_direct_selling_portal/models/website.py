@@ -7,17 +7,19 @@ class Website(models.Model):
     _inherit = "website"
 
     def _ds_shop_referrer(self):
-        """The distributor whose shop the visitor is in (their referral link), sudo, for the
-        shop banner; empty for distributors shopping for themselves, for customers
-        attributed to someone else (customer protection: the banner shows their own
-        distributor) and without a link."""
+        """The distributor whose shop the visitor is in, sudo, for the shop banner: an
+        attributed customer's own distributor (customer protection: whatever link they
+        followed), else the distributor of the visitor's referral link; empty for
+        distributors shopping for themselves, without a link, or when that distributor
+        is no longer active."""
         partner = self.env.user.partner_id
         if not self.env.user._is_public():
             commercial = partner.commercial_partner_id
             if commercial.ds_distributor_id or partner.ds_distributor_id:
                 return self.env["ds.distributor"].sudo()
             if commercial.ds_referrer_id:
-                return commercial.sudo().ds_referrer_id
+                referrer = commercial.sudo().ds_referrer_id
+                return referrer if referrer.state == "active" else referrer.browse()
         return ds_request_referrer(self.env)
 
     def _ds_show_points(self):
@@ -25,7 +27,10 @@ class Website(models.Model):
         partner = self.env.user.partner_id
         return bool(
             not self.env.user._is_public()
-            and (partner.ds_distributor_id or partner.commercial_partner_id.ds_distributor_id)
+            and (
+                partner.ds_distributor_id
+                or partner.commercial_partner_id.ds_distributor_id
+            )
         )
 
     def _prepare_sale_order_values(self, partner_sudo):

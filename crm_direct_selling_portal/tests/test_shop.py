@@ -197,7 +197,11 @@ class TestDsShopRoutes(DsShopCommon):
             {"name": "Lana's shipping", "parent_id": self.lana.partner_id.id}
         )
         period = env["ds.period"].create(
-            {"name": "DSP shop close", "date_from": "2024-01-01", "date_to": "2024-01-31"}
+            {
+                "name": "DSP shop close",
+                "date_from": "2024-01-01",
+                "date_to": "2024-01-31",
+            }
         )
         bought = {self.lana: 12.0, self.sam: 12.0, self.fay: 6.0, self.finn: 12.0}
         for distributor, qty in bought.items():
@@ -214,7 +218,7 @@ class TestDsShopRoutes(DsShopCommon):
             )
             invoice.action_post()
             self.assertEqual(invoice.ds_period_id, period)
-        manager = env["res.users"].create(
+        env["res.users"].create(
             {
                 "name": "DSP Manager",
                 "login": "dsp_manager",
@@ -263,12 +267,12 @@ class TestDsShopRoutes(DsShopCommon):
         for partner in (self.fay.partner_id, self.sam.partner_id):
             self.assertEqual(partner.property_product_pricelist, self.bronze_pricelist)
         self.assertEqual(
-            self.lana.partner_id.with_company(
-                other_company
-            ).property_product_pricelist,
+            self.lana.partner_id.with_company(other_company).property_product_pricelist,
             other_pricelist,
         )
-        self.assertEqual(self.dee.partner_id.property_product_pricelist, custom_pricelist)
+        self.assertEqual(
+            self.dee.partner_id.property_product_pricelist, custom_pricelist
+        )
         self.assertEqual(
             self.finn.partner_id.property_product_pricelist, custom_pricelist
         )
@@ -355,7 +359,7 @@ class TestDsShopRoutes(DsShopCommon):
                 {"ds_referrer_id": self.sam.id}
             )
         # the back office does, over JSON-RPC as a Direct Selling user, and it is logged
-        ds_user = self.env["res.users"].create(
+        self.env["res.users"].create(
             {
                 "name": "DSP Back Office",
                 "login": "dsp_bo",
@@ -426,7 +430,9 @@ class TestDsShopRoutes(DsShopCommon):
                 {
                     "partner_id": partner.id,
                     "order_line": [
-                        Command.create({"product_id": self.product.id, "product_uom_qty": 2})
+                        Command.create(
+                            {"product_id": self.product.id, "product_uom_qty": 2}
+                        )
                     ],
                 },
                 **vals,
