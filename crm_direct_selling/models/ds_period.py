@@ -254,7 +254,7 @@ class DsPeriod(models.Model):
         names = {pl.id: pl.display_name for pl in pricelists}
         lines = Markup("").join(
             Markup("<li>%s</li>")
-            % _(
+            % self.env._(
                 "%(count)s distributor(s) → %(pricelist)s",
                 count=count,
                 pricelist=names.get(pricelist_id, pricelist_id),
@@ -263,7 +263,7 @@ class DsPeriod(models.Model):
         )
         self._message_log(
             body=Markup("<p>%s</p><ul>%s</ul>")
-            % (_("Rank pricelists applied at the close:"), lines),
+            % (self.env._("Rank pricelists applied at the close:"), lines),
         )
 
     def action_view_volumes(self):

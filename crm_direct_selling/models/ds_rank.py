@@ -75,9 +75,23 @@ class DsRank(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        ranks = super().create(vals_list)
+        if any(vals.get("pricelist_id") for vals in vals_list):
+            self.env.registry.clear_cache()  # product.pricelist._ds_rank_pricelist_ids
+        return ranks
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "pricelist_id" in vals:
+            self.env.registry.clear_cache()  # product.pricelist._ds_rank_pricelist_ids
+        return res
+
     def unlink(self):
+        had_pricelist = bool(self.filtered("pricelist_id"))
         # ds.volume keeps no foreign keys (derived_table.py): its ondelete rules, by hand
-        return unlink_and_apply(
+        res = unlink_and_apply(
             self,
             super().unlink,
             [
@@ -86,3 +100,6 @@ class DsRank(models.Model):
                 ("ds_volume", "prior_highest_rank_id", "set null"),
             ],
         )
+        if had_pricelist:
+            self.env.registry.clear_cache()  # product.pricelist._ds_rank_pricelist_ids
+        return res

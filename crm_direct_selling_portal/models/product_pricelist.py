@@ -14,7 +14,7 @@ class ProductPricelist(models.Model):
         domain = super()._get_website_pricelists_domain(website)
         rank_ids = self._ds_rank_pricelist_ids()
         if rank_ids:
-            domain = expression.AND([domain, [("id", "not in", rank_ids)]])
+            domain = expression.AND([domain, [("id", "not in", list(rank_ids))]])
         return domain
 
     def _is_available_on_website(self, website):
