@@ -36,7 +36,6 @@ class DsRank(models.Model):
     color = fields.Integer()
     pricelist_id = fields.Many2one(
         "product.pricelist",
-        string="Pricelist",
         ondelete="set null",
         help="Pricelist of the distributors at this rank: when a period closes, every active "
         "distributor whose paid-as rank has a pricelist gets it (in the shop and on sale "
