@@ -336,6 +336,16 @@ class TestDsShopRoutes(DsShopCommon):
         self.assertEqual(user.partner_id.ds_referrer_id, self.lana)
         self.assertTrue(user.partner_id.ds_referrer_locked)
         self.assertFalse(self.website.user_id.partner_id.ds_referrer_id)
+        # the guest cart follows the new account, credited to Lana
+        self.assertEqual(self.url_open("/shop/cart").status_code, 200)
+        cart = self.env["sale.order"].search(
+            [("website_id", "=", self.website.id), ("order_line", "!=", False)],
+            order="id desc",
+            limit=1,
+        )
+        self.assertEqual(cart.partner_id, user.partner_id)
+        self.assertEqual(cart.ds_referrer_id, self.lana)
+        self.assertEqual(cart.ds_distributor_id, self.lana)
 
     def test_customer_protection_second_link_does_not_move(self):
         """Cleo is Lana's protected customer: Sam's link does not move her (her cart
