@@ -16,6 +16,8 @@
         "sale",
         "loyalty",
         "mass_mailing",
+        "website_sale",
+        "payment_demo",
     ],
     "data": [
         "security/ir.model.access.csv",
@@ -23,6 +25,7 @@
         "data/ds_portal_data.xml",
         "views/ds_distributor_views.xml",
         "views/ds_portal_templates.xml",
+        "views/ds_shop_templates.xml",
         "views/ds_portal_message_views.xml",
     ],
     "assets": {

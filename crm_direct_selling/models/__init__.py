@@ -24,6 +24,7 @@ from . import (
     ds_rank,
     ds_sponsor_change,
     ds_volume,
+    product_pricelist,
     product_template,
     res_company,
     res_config_settings,

@@ -1,4 +1,5 @@
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -156,6 +157,7 @@ class DsPeriod(models.Model):
             self.env["ds.volume"].sudo()._ds_compute(period)
             period.write({"state": "closed", "closed_date": fields.Datetime.now()})
             period._ds_update_distributor_ranks()
+            period._ds_apply_rank_pricelists()
         return True
 
     def action_reopen(self):
@@ -195,6 +197,74 @@ class DsPeriod(models.Model):
         )
         self.env["ds.distributor"].invalidate_model(["rank_id", "highest_rank_id"])
         self.ds_ranks_applied = True
+
+    def _ds_apply_rank_pricelists(self):
+        """After the ranks of this closed period are applied: every active distributor of the
+        period whose paid-as rank has a pricelist gets it as their pricelist in the period's
+        company (the distributor's contact and its child contacts), in one UPDATE. Distributors
+        whose rank has no pricelist, suspended or terminated ones, and retail customers keep
+        theirs. The change is summed up in the period's chatter (how many per pricelist).
+
+        ``property_product_pricelist`` is computed in 18.0 from the company-dependent
+        ``specific_property_product_pricelist``, stored as a jsonb column
+        ``{"<company id>": <pricelist id>}``: the company's key is set, other companies' kept."""
+        self.ensure_one()
+        Partner = self.env["res.partner"]
+        self.env["ds.volume"].flush_model()
+        self.env["ds.distributor"].flush_model(["rank_id", "state", "partner_id"])
+        self.env["ds.rank"].flush_model(["pricelist_id"])
+        Partner.flush_model(
+            ["specific_property_product_pricelist", "commercial_partner_id"]
+        )
+        company_key = str(self.company_id.id)
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH target AS (
+                SELECT d.id AS distributor_id, d.partner_id, r.pricelist_id
+                  FROM ds_volume v
+                  JOIN ds_distributor d ON d.id = v.distributor_id
+                  JOIN ds_rank r ON r.id = d.rank_id
+                 WHERE v.period_id = %(period)s
+                   AND d.state = 'active'
+                   AND r.pricelist_id IS NOT NULL
+            ), upd AS (
+                UPDATE res_partner p
+                   SET specific_property_product_pricelist =
+                           COALESCE(p.specific_property_product_pricelist, '{}'::jsonb)
+                           || jsonb_build_object(%(key)s::text, t.pricelist_id)
+                  FROM target t
+                 WHERE p.commercial_partner_id = t.partner_id
+                   AND (p.specific_property_product_pricelist -> %(key)s::text)
+                       IS DISTINCT FROM to_jsonb(t.pricelist_id)
+             RETURNING p.id, t.pricelist_id, p.id = t.partner_id AS main
+            )
+            SELECT pricelist_id, count(*) FILTER (WHERE main) FROM upd GROUP BY pricelist_id
+            """,
+                period=self.id,
+                key=company_key,
+            )
+        )
+        Partner.invalidate_model(
+            ["specific_property_product_pricelist", "property_product_pricelist"]
+        )
+        if not rows:
+            return
+        pricelists = self.env["product.pricelist"].sudo().browse([r[0] for r in rows])
+        names = {pl.id: pl.display_name for pl in pricelists}
+        lines = Markup("").join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(count)s distributor(s) → %(pricelist)s",
+                count=count,
+                pricelist=names.get(pricelist_id, pricelist_id),
+            )
+            for pricelist_id, count in sorted(rows, key=lambda r: names.get(r[0], ""))
+        )
+        self._message_log(
+            body=Markup("<p>%s</p><ul>%s</ul>")
+            % (self.env._("Rank pricelists applied at the close:"), lines),
+        )
 
     def action_view_volumes(self):
         ds_check_user(self.env, _("open the volumes of periods"), self)

@@ -34,6 +34,13 @@ class DsRank(models.Model):
         aggregator=None, help="Number of unilevel levels paid at this rank."
     )
     color = fields.Integer()
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        ondelete="set null",
+        help="Pricelist of the distributors at this rank: when a period closes, every active "
+        "distributor whose paid-as rank has a pricelist gets it (in the shop and on sale "
+        "orders). A distributor whose rank has none keeps their pricelist.",
+    )
 
     _sql_constraints = [
         ("min_pv_positive", "CHECK(min_pv >= 0)", "The minimum PV cannot be negative."),
@@ -67,9 +74,23 @@ class DsRank(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        ranks = super().create(vals_list)
+        if any(vals.get("pricelist_id") for vals in vals_list):
+            self.env.registry.clear_cache()  # product.pricelist._ds_rank_pricelist_ids
+        return ranks
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "pricelist_id" in vals:
+            self.env.registry.clear_cache()  # product.pricelist._ds_rank_pricelist_ids
+        return res
+
     def unlink(self):
+        had_pricelist = bool(self.filtered("pricelist_id"))
         # ds.volume keeps no foreign keys (derived_table.py): its ondelete rules, by hand
-        return unlink_and_apply(
+        res = unlink_and_apply(
             self,
             super().unlink,
             [
@@ -78,3 +99,6 @@ class DsRank(models.Model):
                 ("ds_volume", "prior_highest_rank_id", "set null"),
             ],
         )
+        if had_pricelist:
+            self.env.registry.clear_cache()  # product.pricelist._ds_rank_pricelist_ids
+        return res

@@ -390,6 +390,76 @@ class DirectSellingPortal(CustomerPortal):
         )
 
     # ------------------------------------------------------------------
+    # Team orders: sale orders credited to members of the leader's downline
+    # ------------------------------------------------------------------
+    @route(
+        ["/my/network/orders", "/my/network/orders/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    def ds_portal_team_orders(self, page=1, member=None, **kw):
+        leader = self._ds_leader()
+        member_rec = self._ds_member(leader, member) if member else None
+        env = request.env
+        env["sale.order"].flush_model(["ds_distributor_id", "state", "date_order"])
+        if member_rec:
+            where = SQL("so.ds_distributor_id = %s", member_rec.id)
+        else:
+            where = SQL(
+                "d.id <> %s AND %s",
+                leader.id,
+                leader._ds_prefix_condition(leader.parent_path, "d"),
+            )
+        base = SQL(
+            """FROM sale_order so
+               JOIN ds_distributor d ON d.id = so.ds_distributor_id
+              WHERE so.state = 'sale' AND d.company_id = %s AND %s""",
+            leader.company_id.id,
+            where,
+        )
+        total = env.execute_query(
+            SQL(
+                "SELECT count(*) FROM (SELECT 1 %s LIMIT %s) sub",
+                base,
+                NETWORK_COUNT_CAP + 1,
+            )
+        )[0][0]
+        total_capped = total > NETWORK_COUNT_CAP
+        total = min(total, NETWORK_COUNT_CAP)
+        url_args = {"member": member_rec.id} if member_rec else {}
+        pager = portal_pager(
+            url="/my/network/orders",
+            url_args=url_args,
+            total=total,
+            page=page,
+            step=NETWORK_PAGE_SIZE,
+        )
+        rows = env.execute_query(
+            SQL(
+                "SELECT so.id %s ORDER BY so.date_order DESC, so.id DESC LIMIT %s OFFSET %s",
+                base,
+                NETWORK_PAGE_SIZE,
+                pager["offset"],
+            )
+        )
+        orders = env["sale.order"].sudo().browse([row[0] for row in rows])
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ds_team_orders",
+                "leader": leader,
+                "member": member_rec,
+                "orders": orders,
+                "total": total,
+                "total_capped": total_capped,
+                "pager": pager,
+            }
+        )
+        return request.render("crm_direct_selling_portal.portal_my_team_orders", values)
+
+    # ------------------------------------------------------------------
     # Volume and rank progress
     # ------------------------------------------------------------------
     def _ds_active_legs(self, leader, period, leg_rank=None):
@@ -1014,19 +1084,20 @@ class DirectSellingPortal(CustomerPortal):
         "/ds/ref/<string:code>", type="http", auth="public", website=True, sitemap=False
     )
     def ds_referral(self, code, **kw):
+        """The distributor's shop: the link opens the shop attributed to the distributor
+        (session and a 30-day cookie); the visitor's orders and sign-up make them the
+        distributor's protected customer. The link of a distributor who is no longer
+        active (suspended, terminated) opens the shop unattributed with a notice, and
+        leaves any earlier attribution of the visitor as it was; an unknown code is a 404."""
         distributor = (
-            request.env["ds.distributor"]
-            .sudo()
-            .search([("code", "=", code), ("state", "=", "active")], limit=1)
+            request.env["ds.distributor"].sudo().search([("code", "=", code)], limit=1)
         )
         if not distributor:
             raise NotFound()
+        if distributor.state != "active":
+            return request.redirect("/shop?ds_ref=inactive")
         request.session[REFERRAL_SESSION_KEY] = distributor.id
-        signup = (
-            request.env["res.users"].sudo()._get_signup_invitation_scope() == "b2c"
-            and request.env.user._is_public()
-        )
-        response = request.redirect("/web/signup" if signup else "/")
+        response = request.redirect("/shop")
         response.set_cookie(
             REFERRAL_COOKIE,
             distributor.code,

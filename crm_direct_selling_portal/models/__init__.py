@@ -1,1 +1,9 @@
-from . import ds_distributor, ds_portal_message, res_partner, res_users, sale_order
+from . import (
+    ds_distributor,
+    ds_portal_message,
+    product_pricelist,
+    res_partner,
+    res_users,
+    sale_order,
+    website,
+)

@@ -7,7 +7,8 @@ REFERRAL_COOKIE = "ds_ref"
 
 def ds_request_referrer(env):
     """The distributor credited by the referral link of the current visitor, sudo,
-    or an empty recordset (no request, no link, unknown or terminated code)."""
+    or an empty recordset (no request, no link, unknown code, or a distributor who is
+    no longer active: suspended or terminated distributors' links attribute nobody)."""
     Distributor = env["ds.distributor"].sudo()
     if not request:
         return Distributor
@@ -19,14 +20,16 @@ def ds_request_referrer(env):
         distributor = (
             code and Distributor.search([("code", "=", code)], limit=1) or Distributor
         )
-    if distributor and distributor.state == "terminated":
+    if distributor and distributor.state != "active":
         return Distributor
     return distributor
 
 
 def ds_attribute_referral(env, partners):
-    """Set ds_referrer_id on retail customers (not distributors, no referrer yet)
-    from the referral link of the current visitor."""
+    """Set ds_referrer_id on retail customers (not distributors, no referrer yet, not
+    the website's public partner) from the referral link of the current visitor, and
+    protect them (``ds_referrer_locked``): a later link of another distributor does
+    not move them."""
     referrer = ds_request_referrer(env)
     if not referrer:
         return
@@ -34,11 +37,16 @@ def ds_attribute_referral(env, partners):
         lambda p: (
             not p.ds_referrer_id
             and not p.ds_distributor_id
+            and not p.commercial_partner_id.ds_distributor_id
+            and not p.commercial_partner_id.ds_referrer_id
             and p != referrer.partner_id
+            and not any(
+                u._is_public() for u in p.with_context(active_test=False).user_ids
+            )
         )
     )
     if todo:
-        todo.write({"ds_referrer_id": referrer.id})
+        todo.write({"ds_referrer_id": referrer.id, "ds_referrer_locked": True})
 
 
 class ResUsers(models.Model):
