@@ -16,6 +16,8 @@
         "sale",
         "loyalty",
         "mass_mailing",
+        # the autoship tests and tour charge saved tokens of the demo provider
+        "payment_demo",
     ],
     "data": [
         "security/ir.model.access.csv",
