@@ -1,4 +1,5 @@
 from . import (
+    test_autoship_concurrency,
     test_autoship_job,
     test_every_button,
     test_genealogy_access,
