@@ -26,6 +26,7 @@
         "views/ds_distributor_views.xml",
         "views/ds_portal_templates.xml",
         "views/ds_portal_message_views.xml",
+        "views/ds_autoship_portal_templates.xml",
     ],
     "assets": {
         "web.assets_frontend": [
