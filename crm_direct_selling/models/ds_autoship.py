@@ -509,6 +509,7 @@ class DsAutoship(models.Model):
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
             if in_cron:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.env.invalidate_all()  # keep the worker's cache to one batch
         self._ds_send_reminders(today)
         _logger.info(
             "Autoship job %s: %s orders, %s failed", today, stats["done"], stats["failed"]
@@ -516,7 +517,7 @@ class DsAutoship(models.Model):
         return stats
 
     def _ds_process_batch(self, today):
-        """Process the batch in one savepoint; on an unexpected error, each autoship alone
+        """Process the batch in one savepoint; on an unexpected error, each half again
         (so one broken record never blocks the others)."""
         try:
             with self.env.cr.savepoint():
@@ -530,9 +531,17 @@ class DsAutoship(models.Model):
                         today, {self: str(error) or error.__class__.__name__}
                     )
                 return {"done": 0, "failed": 1}
+            _logger.warning(
+                "Autoship batch of %s failed on %s (%s): processing it in halves",
+                len(self),
+                today,
+                error,
+            )
+        # halve until the broken autoships are alone: the others still get their order
+        half = len(self) // 2
         stats = {"done": 0, "failed": 0}
-        for autoship in self:
-            result = autoship._ds_process_batch(today)
+        for part in (self[:half], self[half:]):
+            result = part._ds_process_batch(today)
             for key in stats:
                 stats[key] += result[key]
         return stats
@@ -662,21 +671,25 @@ class DsAutoship(models.Model):
         )
         order_of = dict(zip(ready, orders, strict=True))
         Tx = self.env["payment.transaction"]
-        txs = Tx.create(
-            [
-                {
-                    "provider_id": autoship.payment_token_id.provider_id.id,
-                    "payment_method_id": autoship.payment_token_id.payment_method_id.id,
-                    "reference": order.name,
-                    "amount": order.amount_total,
-                    "currency_id": order.currency_id.id,
-                    "partner_id": order.partner_id.id,
-                    "token_id": autoship.payment_token_id.id,
-                    "operation": "offline",
-                    "sale_order_ids": [Command.set(order.ids)],
-                }
+        # one create per transaction: payment's _check_token_is_active constraint reads
+        # token_id.active on the whole batch (a singleton) and fails on a multi-token create
+        txs = Tx.concat(
+            *(
+                Tx.create(
+                    {
+                        "provider_id": autoship.payment_token_id.provider_id.id,
+                        "payment_method_id": autoship.payment_token_id.payment_method_id.id,
+                        "reference": order.name,
+                        "amount": order.amount_total,
+                        "currency_id": order.currency_id.id,
+                        "partner_id": order.partner_id.id,
+                        "token_id": autoship.payment_token_id.id,
+                        "operation": "offline",
+                        "sale_order_ids": [Command.set(order.ids)],
+                    }
+                )
                 for autoship, order in order_of.items()
-            ]
+            )
         )
         tx_of = dict(zip(ready, txs, strict=True))
         for autoship, tx in tx_of.items():

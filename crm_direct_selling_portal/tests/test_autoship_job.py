@@ -248,13 +248,22 @@ class TestAutoshipJob(DsAutoshipCommon):
         self.assertEqual(order.transaction_ids.amount, 19.95)
 
     def test_batches_and_reminders(self):
+        subscribers = [
+            (self.fay.partner_id, self.token_fay),
+            (self.consumer_partner, self.token_cleo),
+            (self.sam.partner_id, self.token_sam),
+        ]
         autoships = self.env["ds.autoship"].concat(
             *(
-                self._autoship(self.fay.partner_id, self.token_fay, [(self.bar, n)])
+                self._autoship(*subscribers[n % 3], [(self.bar, n)])
                 for n in range(1, 6)
             )
         )
-        stats = self._run(batch_size=2)
+        # a batch of several subscribers (tokens) is made in one piece, not split up
+        with self.assertNoLogs(
+            "odoo.addons.crm_direct_selling.models.ds_autoship", "WARNING"
+        ):
+            stats = self._run(batch_size=3)
         self.assertEqual(stats, {"done": 5, "failed": 0})
         self.assertEqual(
             sorted(autoships.last_order_id.mapped("amount_total")),
