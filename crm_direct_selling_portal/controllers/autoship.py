@@ -99,14 +99,18 @@ class DsAutoshipPortal(CustomerPortal):
                 "tokens": self._ds_tokens(),
                 "error": error,
                 "post": kw,
-                "units": request.env["ds.autoship"]._fields["interval_unit"]._description_selection(
-                    request.env
-                ),
+                "units": request.env["ds.autoship"]
+                ._fields["interval_unit"]
+                ._description_selection(request.env),
             }
         )
-        return request.render("crm_direct_selling_portal.portal_my_autoship_new", values)
+        return request.render(
+            "crm_direct_selling_portal.portal_my_autoship_new", values
+        )
 
-    @route("/my/autoships/new", type="http", auth="user", website=True, methods=["POST"])
+    @route(
+        "/my/autoships/new", type="http", auth="user", website=True, methods=["POST"]
+    )
     def ds_portal_autoship_create(self, **post):
         lines = {
             pid: qty

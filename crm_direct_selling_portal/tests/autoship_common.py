@@ -69,7 +69,8 @@ class DsAutoshipCommon(DsPortalCommon):
                 "payment_token_id": token.id,
                 "next_date": next_date or cls.today,
                 "line_ids": [
-                    Command.create({"product_id": p.id, "quantity": q}) for p, q in lines
+                    Command.create({"product_id": p.id, "quantity": q})
+                    for p, q in lines
                 ],
                 **vals,
             }

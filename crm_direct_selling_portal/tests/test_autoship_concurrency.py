@@ -95,7 +95,9 @@ class TestAutoshipConcurrency(TransactionCase):
     def _cleanup(self, data):
         def clean(env):
             cr = env.cr
-            cr.execute("DELETE FROM ds_autoship WHERE id = ANY(%s)", [data["autoships"]])
+            cr.execute(
+                "DELETE FROM ds_autoship WHERE id = ANY(%s)", [data["autoships"]]
+            )
             cr.execute("DELETE FROM payment_token WHERE id = ANY(%s)", [data["tokens"]])
             cr.execute("DELETE FROM product_product WHERE id = %s", [data["product"]])
             cr.execute("DELETE FROM product_template WHERE id = %s", [data["template"]])
@@ -114,7 +116,9 @@ class TestAutoshipConcurrency(TransactionCase):
                 with sql_db.db_connect(self.dbname).cursor() as cr:
                     env = api.Environment(cr, self.root_uid, {})
                     if before:
-                        assert before.wait(WAIT), f"{name}: the other worker never started"
+                        assert before.wait(WAIT), (
+                            f"{name}: the other worker never started"
+                        )
                     # bounded: a worker that waits for the other's locks fails the test
                     cr.execute("SET LOCAL lock_timeout = '20s'")
                     stats = env["ds.autoship"]._cron_process_due(today=data["today"])

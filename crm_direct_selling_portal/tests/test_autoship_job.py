@@ -17,7 +17,9 @@ from .autoship_common import DsAutoshipCommon
 @tagged("post_install", "-at_install")
 class TestAutoshipJob(DsAutoshipCommon):
     def _run(self, today=None, **kw):
-        return self.env["ds.autoship"]._cron_process_due(today=today or self.today, **kw)
+        return self.env["ds.autoship"]._cron_process_due(
+            today=today or self.today, **kw
+        )
 
     def test_due_autoship_becomes_paid_order_and_invoice_with_pv(self):
         autoship = self._autoship(
@@ -93,7 +95,9 @@ class TestAutoshipJob(DsAutoshipCommon):
         self.assertIn(self.fay.partner_id, mail.recipient_ids)
 
     def test_job_twice_orders_one_date_once(self):
-        autoship = self._autoship(self.fay.partner_id, self.token_fay, [(self.shake, 1)])
+        autoship = self._autoship(
+            self.fay.partner_id, self.token_fay, [(self.shake, 1)]
+        )
         self.assertEqual(self._run()["done"], 1)
         self.assertEqual(self._run(), {"done": 0, "failed": 0})
         self.assertEqual(len(self._orders(autoship)), 1)
@@ -102,7 +106,9 @@ class TestAutoshipJob(DsAutoshipCommon):
     def test_date_already_ordered_is_never_charged_again(self):
         """A crash after the charge and before the date moved on (or a date put back by hand):
         the unique run of that date stops a second charge."""
-        autoship = self._autoship(self.fay.partner_id, self.token_fay, [(self.shake, 1)])
+        autoship = self._autoship(
+            self.fay.partner_id, self.token_fay, [(self.shake, 1)]
+        )
         self._run()
         autoship.next_date = self.today  # back to the ordered date
         stats = self._run()
@@ -137,27 +143,31 @@ class TestAutoshipJob(DsAutoshipCommon):
         self.assertFalse(orders.invoice_ids)
         self.assertFalse(orders.transaction_ids.payment_id)
         # before the retry date: not tried again
-        self.assertEqual(self._run(today=self.today + relativedelta(days=1))["failed"], 0)
+        self.assertEqual(
+            self._run(today=self.today + relativedelta(days=1))["failed"], 0
+        )
         self.assertEqual(autoship.failure_count, 1)
         # second failure on the retry date: paused, subscriber and sponsor (referrer) told
         self._run(today=self.today + relativedelta(days=2))
         self.assertEqual(autoship.failure_count, 2)
         self.assertEqual(autoship.state, "paused")
-        message = autoship.message_ids.filtered(lambda m: "was paused" in (m.body or ""))
+        message = autoship.message_ids.filtered(
+            lambda m: "was paused" in (m.body or "")
+        )
         self.assertEqual(len(message), 1)
         self.assertEqual(
             message.partner_ids, self.consumer_partner | self.lana.partner_id
         )
-        self.assertEqual(
-            autoship.run_ids.mapped("state"), ["failed", "failed"]
-        )
+        self.assertEqual(autoship.run_ids.mapped("state"), ["failed", "failed"])
         # the subscriber fixes the card and resumes: the next run orders
         autoship.payment_token_id = self.token_cleo
         autoship.action_resume()
         self._run(today=autoship.next_date)
         self.assertEqual(len(self._orders(autoship)), 1)
         self.assertEqual(autoship.failure_count, 0)
-        self.assertEqual(self._orders(autoship).invoice_ids.ds_distributor_id, self.lana)
+        self.assertEqual(
+            self._orders(autoship).invoice_ids.ds_distributor_id, self.lana
+        )
 
     def test_failure_then_success_on_retry(self):
         self.company.write({"ds_autoship_retry_days": 1, "ds_autoship_max_failures": 3})
@@ -191,7 +201,9 @@ class TestAutoshipJob(DsAutoshipCommon):
         order = self._orders(autoship)
         self.assertEqual(order.order_line.product_id, self.shake)
         self.assertEqual(order.amount_total, 24.90)
-        note = autoship.message_ids.filtered(lambda m: "no longer sold" in (m.body or ""))
+        note = autoship.message_ids.filtered(
+            lambda m: "no longer sold" in (m.body or "")
+        )
         self.assertEqual(len(note), 1)
         self.assertIn("AS Energy Bar", note.body)
         self.assertEqual(note.partner_ids, self.fay.partner_id)
@@ -203,23 +215,27 @@ class TestAutoshipJob(DsAutoshipCommon):
 
     def test_out_of_stock_fails_and_retries(self):
         self.shake.product_tmpl_id.is_storable = True
-        autoship = self._autoship(self.fay.partner_id, self.token_fay, [(self.shake, 2)])
+        autoship = self._autoship(
+            self.fay.partner_id, self.token_fay, [(self.shake, 2)]
+        )
         self._run()
         self.assertFalse(autoship.order_ids)
         self.assertIn("Out of stock", autoship.last_error)
         self.assertEqual(autoship.failure_count, 1)
         self.env["stock.quant"]._update_available_quantity(
             self.shake,
-            self.env["stock.warehouse"].search(
-                [("company_id", "=", self.company.id)], limit=1
-            ).lot_stock_id,
+            self.env["stock.warehouse"]
+            .search([("company_id", "=", self.company.id)], limit=1)
+            .lot_stock_id,
             5,
         )
         self._run(today=autoship.retry_date)
         self.assertEqual(len(self._orders(autoship)), 1)
 
     def test_order_takes_current_pricelist_price(self):
-        autoship = self._autoship(self.fay.partner_id, self.token_fay, [(self.shake, 1)])
+        autoship = self._autoship(
+            self.fay.partner_id, self.token_fay, [(self.shake, 1)]
+        )
         self.shake.list_price = 26.40  # the price changed after the autoship was set up
         pricelist = self.env["product.pricelist"].create(
             {
@@ -254,10 +270,7 @@ class TestAutoshipJob(DsAutoshipCommon):
             (self.sam.partner_id, self.token_sam),
         ]
         autoships = self.env["ds.autoship"].concat(
-            *(
-                self._autoship(*subscribers[n % 3], [(self.bar, n)])
-                for n in range(1, 6)
-            )
+            *(self._autoship(*subscribers[n % 3], [(self.bar, n)]) for n in range(1, 6))
         )
         # a batch of several subscribers (tokens) is made in one piece, not split up
         with self.assertNoLogs(
@@ -294,13 +307,23 @@ class TestAutoshipJob(DsAutoshipCommon):
                 "login": "as_manager",
                 "password": "as_manager",
                 "groups_id": [
-                    (6, 0, [self.env.ref("crm_direct_selling.group_ds_manager").id,
-                            self.env.ref("sales_team.group_sale_salesman").id])
+                    (
+                        6,
+                        0,
+                        [
+                            self.env.ref("crm_direct_selling.group_ds_manager").id,
+                            self.env.ref("sales_team.group_sale_salesman").id,
+                        ],
+                    )
                 ],
             }
         )
-        autoship = self._autoship(self.fay.partner_id, self.token_fay, [(self.shake, 1)])
-        result = call_button(self, manager.login, "ds.autoship", "action_process_now", [autoship.id])
+        autoship = self._autoship(
+            self.fay.partner_id, self.token_fay, [(self.shake, 1)]
+        )
+        result = call_button(
+            self, manager.login, "ds.autoship", "action_process_now", [autoship.id]
+        )
         self.assertNotIn("error", result, result)
         self.assertEqual(len(self._orders(autoship)), 1)
         for method, state in (
@@ -309,13 +332,15 @@ class TestAutoshipJob(DsAutoshipCommon):
             ("action_resume", "active"),
             ("action_cancel", "cancelled"),
         ):
-            result = call_button(self, manager.login, "ds.autoship", method, [autoship.id])
+            result = call_button(
+                self, manager.login, "ds.autoship", method, [autoship.id]
+            )
             self.assertNotIn("error", result, (method, result))
             self.assertEqual(autoship.state, state, method)
         self.assertEqual(autoship.next_date, self._month(self.today, 2))
         # a cancelled autoship refuses with a clear message naming it
-        result = call_button(self, manager.login, "ds.autoship", "action_pause", [autoship.id])
-        self.assertEqual(
-            result["error"]["data"]["name"], "odoo.exceptions.UserError"
+        result = call_button(
+            self, manager.login, "ds.autoship", "action_pause", [autoship.id]
         )
+        self.assertEqual(result["error"]["data"]["name"], "odoo.exceptions.UserError")
         self.assertIn(autoship.name, result["error"]["data"]["message"])

@@ -20,7 +20,10 @@ class TestAutoshipPortal(DsAutoshipCommon):
         super().setUpClass()
         cls.next_month = cls._month(cls.today)
         cls.as_fay = cls._autoship(
-            cls.fay.partner_id, cls.token_fay, [(cls.shake, 2)], next_date=cls.next_month
+            cls.fay.partner_id,
+            cls.token_fay,
+            [(cls.shake, 2)],
+            next_date=cls.next_month,
         )
         cls.as_sam = cls._autoship(
             cls.sam.partner_id, cls.token_sam, [(cls.bar, 1)], next_date=cls.next_month
@@ -42,7 +45,9 @@ class TestAutoshipPortal(DsAutoshipCommon):
         page = self.url_open("/my/autoships").text
         self.assertIn(self.as_fay.name, page)
         self.assertNotIn(self.as_sam.name, page)
-        self.assertIn("AS Protein Shake", self.url_open(f"/my/autoships/{self.as_fay.id}").text)
+        self.assertIn(
+            "AS Protein Shake", self.url_open(f"/my/autoships/{self.as_fay.id}").text
+        )
         for url in (f"/my/autoships/{self.as_sam.id}", "/my/autoships/999999"):
             self.assertEqual(self.url_open(url).status_code, 404, url)
 
@@ -106,11 +111,16 @@ class TestAutoshipPortal(DsAutoshipCommon):
             ({f"qty_{line.id}": 1.5}, "must be a whole number"),
             ({"next_date": self.today.isoformat()}, "must be after today"),
             ({"add_product_id": "abc"}, "Choose a product"),
-            ({"token_id": self.token_sam.id}, "Choose one of your saved payment methods"),
+            (
+                {"token_id": self.token_sam.id},
+                "Choose one of your saved payment methods",
+            ),
             ({f"qty_{self.as_sam.line_ids.id}": 2}, None),  # a foreign line: 404
         ]
         self.bar.active = False
-        bad.append(({"add_product_id": self.bar.id}, "cannot be ordered on an autoship"))
+        bad.append(
+            ({"add_product_id": self.bar.id}, "cannot be ordered on an autoship")
+        )
         for data, expected in bad:
             response = self._post(own + "/update", data, own)
             if expected is None:
@@ -138,15 +148,25 @@ class TestAutoshipPortal(DsAutoshipCommon):
             "token_id": self.token_cleo.id,
         }
         for override, expected in (
-            ({"token_id": self.token_fay.id}, "Choose one of your saved payment methods"),
-            ({f"qty_{self.shake.id}": 0, f"qty_{self.bar.id}": 0}, "at least one product"),
+            (
+                {"token_id": self.token_fay.id},
+                "Choose one of your saved payment methods",
+            ),
+            (
+                {f"qty_{self.shake.id}": 0, f"qty_{self.bar.id}": 0},
+                "at least one product",
+            ),
             ({"next_date": "2001-01-01"}, "must be after today"),
             ({"interval_number": 40}, "every 1 to 12"),
         ):
-            response = self._post("/my/autoships/new", dict(data, **override), "/my/autoships/new")
+            response = self._post(
+                "/my/autoships/new", dict(data, **override), "/my/autoships/new"
+            )
             self.assertIn(expected, response.text, override)
         self.assertFalse(
-            self.env["ds.autoship"].search([("partner_id", "=", self.consumer_partner.id)])
+            self.env["ds.autoship"].search(
+                [("partner_id", "=", self.consumer_partner.id)]
+            )
         )
         response = self._post("/my/autoships/new", data, "/my/autoships/new")
         self.assertIn("Your autoship is set up", response.text)
@@ -155,7 +175,11 @@ class TestAutoshipPortal(DsAutoshipCommon):
         )
         self.assertEqual(len(autoship), 1)
         self.assertEqual(
-            (autoship.interval_number, autoship.interval_unit, autoship.next_date.isoformat()),
+            (
+                autoship.interval_number,
+                autoship.interval_unit,
+                autoship.next_date.isoformat(),
+            ),
             (2, "week", first),
         )
         self.assertEqual(autoship.payment_token_id, self.token_cleo)
@@ -176,7 +200,9 @@ class TestAutoshipPortal(DsAutoshipCommon):
             ("unlink", [self.as_fay.ids], {}),
             ("action_process_now", [self.as_fay.ids], {}),
         ):
-            error = call_kw(self, "dsp_fay", "ds.autoship", method, args, kwargs).get("error")
+            error = call_kw(self, "dsp_fay", "ds.autoship", method, args, kwargs).get(
+                "error"
+            )
             self.assertTrue(error, method)
             self.assertEqual(
                 error["data"]["name"], "odoo.exceptions.AccessError", (method, error)
@@ -193,27 +219,41 @@ class TestAutoshipPortal(DsAutoshipCommon):
         self.assertEqual(self.as_sam.state, "active")
         self.assertEqual(self.as_sam.next_date, self.next_month)
         # the own autoship through the same door works
-        result = call_kw(self, "dsp_fay", "ds.autoship", "action_skip_next", [self.as_fay.ids])
+        result = call_kw(
+            self, "dsp_fay", "ds.autoship", "action_skip_next", [self.as_fay.ids]
+        )
         self.assertTrue(result.get("result"), result)
         self.assertEqual(self.as_fay.next_date, self._month(self.today, 2))
 
     # ------------------------------------------------------------------ leader
     def test_leader_sees_team_forecast_and_lapsed_own_subtree_only(self):
-        window_from, window_to = self.env["ds.distributor"]._ds_next_period_window(self.lana)
+        window_from, window_to = self.env["ds.distributor"]._ds_next_period_window(
+            self.lana
+        )
         inside = window_from + relativedelta(days=1)
         self.as_fay.next_date = inside  # 2 shakes: 40 PV
         self.as_sam.next_date = inside  # another branch: never shown to Lana
-        weekly = self._autoship(  # Lana's retail customer, every week from the window start
-            self.consumer_partner,
-            self.token_cleo,
-            [(self.bar, 2)],
-            next_date=window_from,
-            interval_unit="week",
+        weekly = (
+            self._autoship(  # Lana's retail customer, every week from the window start
+                self.consumer_partner,
+                self.token_cleo,
+                [(self.bar, 2)],
+                next_date=window_from,
+                interval_unit="week",
+            )
         )
         weeks = len(range(0, (window_to - window_from).days + 1, 7))
-        lapsed_dan = self._autoship(self.dan.partner_id, self._token(self.dan.partner_id, "done"), [(self.bar, 1)])
+        lapsed_dan = self._autoship(
+            self.dan.partner_id,
+            self._token(self.dan.partner_id, "done"),
+            [(self.bar, 1)],
+        )
         lapsed_dan.action_cancel()
-        lapsed_bob = self._autoship(self.bob.partner_id, self._token(self.bob.partner_id, "done"), [(self.bar, 1)])
+        lapsed_bob = self._autoship(
+            self.bob.partner_id,
+            self._token(self.bob.partner_id, "done"),
+            [(self.bar, 1)],
+        )
         lapsed_bob.action_pause()
         data = self.lana._ds_autoship_team_data()
         self.assertEqual(data["forecast_orders"], 1 + weeks)
