@@ -270,7 +270,10 @@ class DsAutoship(models.Model):
         return True
 
     def action_view_orders(self):
-        self.ensure_one()
+        if not self.env.user.has_group("crm_direct_selling.group_ds_user"):
+            raise AccessError(_("Only Direct Selling users open the autoship orders."))
+        if len(self) != 1:
+            raise UserError(_("Open the orders of one autoship at a time."))
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
         action["domain"] = [("ds_autoship_id", "=", self.id)]
         action["context"] = {"create": False}
@@ -354,15 +357,18 @@ class DsAutoship(models.Model):
     @api.model
     def ds_portal_create(
         self,
-        lines,
+        lines=None,
         interval_number=1,
         interval_unit="month",
         next_date=None,
         token_id=None,
     ):
         """Create an autoship for the current user. ``lines``: {product_id: quantity}."""
-        if self.env.user._is_public():
-            raise AccessError(_("Sign in to set up an autoship."))
+        user = self.env.user
+        if not (
+            user._is_portal() or user.has_group("crm_direct_selling.group_ds_user")
+        ):
+            raise AccessError(_("Autoships are set up by customers in their portal."))
         partner = self.env.user.partner_id
         if not lines:
             raise UserError(_("Choose at least one product."))
@@ -395,8 +401,9 @@ class DsAutoship(models.Model):
     ):
         """The subscriber's changes: ``quantities`` {line_id: qty} (0 removes the line),
         ``add`` {product_id: qty}, ``next_date``, ``token_id``."""
-        self.ensure_one()
         self._ds_check_owner()
+        if len(self) != 1:
+            raise UserError(_("Change one autoship at a time."))
         self._ds_check_state(("active", "paused"), _("changed"))
         autoship = self.sudo()
         commands = []
