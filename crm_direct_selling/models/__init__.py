@@ -6,8 +6,8 @@ from . import ds_points_line_mixin
 from . import (
     account_move,
     account_move_line,
-    ds_autoship,
     crm_lead,
+    ds_autoship,
     ds_bonus_line,
     ds_bonus_run,
     ds_distributor,

@@ -7,7 +7,7 @@ autoships); every change calls the checked methods of ds.autoship, which refuse 
 from werkzeug.exceptions import NotFound
 
 from odoo import _
-from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request, route
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -33,12 +33,13 @@ class DsAutoshipPortal(CustomerPortal):
     # ------------------------------------------------------------------ helpers
     def _ds_autoship(self, autoship_id):
         """The current user's autoship ``autoship_id`` (own environment); 404 otherwise."""
-        autoship = request.env["ds.autoship"].browse(int(autoship_id))
+        autoship = request.env["ds.autoship"].browse(int(autoship_id)).exists()
+        if not autoship:
+            raise NotFound()
         try:
             autoship.check_access("read")
             autoship._ds_check_owner()
-            autoship.name  # noqa: B018 - raises for a missing id
-        except (AccessError, MissingError):
+        except AccessError:
             raise NotFound() from None
         return autoship
 
