@@ -28,6 +28,7 @@
         "data/ds_lifecycle_data.xml",
         "data/ds_cron_data.xml",
         "data/ds_bonus_run_data.xml",
+        "data/ds_autoship_data.xml",
         "report/ds_bonus_statement_report.xml",
         "views/crm_direct_selling_menus.xml",
         # after the menus: these views add items under the core menu sections
@@ -47,6 +48,7 @@
         "views/crm_lead_views.xml",
         "views/ds_plan_views.xml",
         "views/ds_bonus_run_views.xml",
+        "views/ds_autoship_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -17,6 +17,7 @@
         "loyalty",
         "mass_mailing",
         "website_sale",
+        # the autoship tests and tour charge saved tokens of the demo provider
         "payment_demo",
     ],
     "data": [
@@ -27,6 +28,7 @@
         "views/ds_portal_templates.xml",
         "views/ds_shop_templates.xml",
         "views/ds_portal_message_views.xml",
+        "views/ds_autoship_portal_templates.xml",
     ],
     "assets": {
         "web.assets_frontend": [

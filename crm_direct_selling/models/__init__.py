@@ -7,6 +7,7 @@ from . import (
     account_move,
     account_move_line,
     crm_lead,
+    ds_autoship,
     ds_bonus_line,
     ds_bonus_run,
     ds_bonus_run_export,

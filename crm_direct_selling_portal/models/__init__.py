@@ -1,4 +1,5 @@
 from . import (
+    ds_autoship,
     ds_distributor,
     ds_portal_message,
     product_pricelist,

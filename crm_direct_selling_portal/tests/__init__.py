@@ -1,4 +1,7 @@
 from . import (
+    test_autoship_concurrency,
+    test_autoship_job,
+    test_autoship_portal,
     test_every_button,
     test_genealogy_access,
     test_permission_matrix,

@@ -68,6 +68,8 @@ PORTAL_READABLE = {
     "ds.bonus.run",
     "ds.bonus.line",
     "ds.portal.message",
+    "ds.autoship",
+    "ds.autoship.line",
 }
 # persistent models a Direct Selling user may create / write (ACL)
 DS_USER_CREATE = {
@@ -80,13 +82,19 @@ DS_USER_CREATE = {
     "ds.bonus.run.compare",
     "ds.bonus.statement",
     "ds.holdout.measurement",
+    "ds.autoship",
+    "ds.autoship.line",
 }
 DS_USER_WRITE = {
     "ds.distributor",
     "ds.segment",
     "ds.campaign",
     "ds.holdout.measurement",
+    "ds.autoship",
+    "ds.autoship.line",
 }
+# persistent models a Direct Selling user may delete (the lines of an autoship's form)
+DS_USER_UNLINK = {"ds.autoship.line"}
 # wizards of Direct Selling users (ACL: full access; Odoo 18 does not restrict a transient
 # record to its creator)
 DS_USER_WIZARDS = {
@@ -149,6 +157,14 @@ ALLOWED_METHODS = {
     ("crm.lead", "action_ds_route"): {DS_USER},
     ("crm.lead", "action_ds_accept"): {DS_USER},
     ("crm.lead", "action_ds_decline"): {DS_USER},
+    # a subscriber changes their own autoship (foreign ones refused by _ds_check_owner)
+    ("ds.autoship", "action_skip_next"): {DS_USER, PORTAL},
+    ("ds.autoship", "action_pause"): {DS_USER, PORTAL},
+    ("ds.autoship", "action_resume"): {DS_USER, PORTAL},
+    ("ds.autoship", "action_cancel"): {DS_USER, PORTAL},
+    ("ds.autoship", "ds_portal_update"): {DS_USER, PORTAL},
+    ("ds.autoship", "ds_portal_create"): {DS_USER, PORTAL},
+    ("ds.autoship", "action_view_orders"): {DS_USER},
 }
 for _report in ("churn", "cohort", "campaign.response", "income", "pareto"):
     ALLOWED_METHODS[(f"ds.report.{_report}", "action_export_xlsx")] = {DS_USER}
@@ -302,6 +318,20 @@ class TestPermissionMatrix(DsPortalCommon):
         """model -> {"own": record, "foreign": record, "other": record}: own = Lana's
         (or her company's), foreign = outside her subtree, other = another company's."""
         env = cls.env
+        cls.autoship_product = env["product.product"].create(
+            {"name": "Matrix autoship product", "list_price": 5.0}
+        )
+        cls.autoship_lana, cls.autoship_sam = env["ds.autoship"].create(
+            [
+                {
+                    "partner_id": d.partner_id.id,
+                    "line_ids": [
+                        Command.create({"product_id": cls.autoship_product.id})
+                    ],
+                }
+                for d in (cls.lana, cls.sam)
+            ]
+        )
         targets = {
             "ds.distributor": {
                 "own": cls.lana,
@@ -329,6 +359,11 @@ class TestPermissionMatrix(DsPortalCommon):
             "ds.segment": {"own": cls.segment},
             "ds.campaign": {"own": cls.campaign},
             "crm.lead": {"own": cls.lead, "foreign": cls.lead_sam},
+            "ds.autoship": {"own": cls.autoship_lana, "foreign": cls.autoship_sam},
+            "ds.autoship.line": {
+                "own": cls.autoship_lana.line_ids,
+                "foreign": cls.autoship_sam.line_ids,
+            },
         }
         for model in cls._ds_models():
             if model in targets:
@@ -405,6 +440,16 @@ class TestPermissionMatrix(DsPortalCommon):
                 "occasion_key": "matrix-2",
                 "company_id": cls.company.id,
             },
+            "ds.autoship": {"partner_id": cls.lana.partner_id.id},
+            "ds.autoship.line": {
+                "autoship_id": cls.autoship_lana.id,
+                "product_id": cls.autoship_product.id,
+            },
+            "ds.autoship.run": {
+                "autoship_id": cls.autoship_lana.id,
+                "date": "1990-01-01",
+                "state": "failed",
+            },
             "ds.segment": {"name": "Matrix segment 2"},
             "ds.segment.member": {
                 "segment_id": cls.segment.id,
@@ -459,6 +504,8 @@ class TestPermissionMatrix(DsPortalCommon):
             "ds.segment.member": {"partner_id": cls.sam_customer.id},
             "ds.campaign.member": {"group": "control"},
             "ds.partner.rfm": {"r_score": 5},
+            "ds.autoship.line": {"quantity": 7},
+            "ds.autoship.run": {"message": "rewritten"},
             "ds.distributor.import": {"file_name": "other.csv"},
             "ds.distributor.export": {},
             "ds.bonus.run.compare": {"top_count": 3},
@@ -664,7 +711,9 @@ class TestPermissionMatrix(DsPortalCommon):
                         "unlink",
                         [record.ids],
                         {},
-                        ok and role == DS_USER and model in DS_USER_WIZARDS,
+                        ok
+                        and role == DS_USER
+                        and model in DS_USER_WIZARDS | DS_USER_UNLINK,
                         None,
                     )
                 )
