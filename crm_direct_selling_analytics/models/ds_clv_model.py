@@ -16,6 +16,7 @@ from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
 from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
 
 from ..tools import clv
+from ..tools.npsql import read_columns, write_columns
 from ..tools.sqlparts import bulk_settings, partner_moves
 
 MIN_REPEAT_BUYERS = 30
@@ -24,8 +25,9 @@ HISTORY_START = date(1990, 1, 1)
 
 class DsClvModel(models.Model):
     _name = "ds.clv.model"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ds.decision.job.mixin"]
     _description = "Customer Lifetime Value Model (BG/NBD + Gamma-Gamma)"
+    _job_cron = "crm_direct_selling_analytics.ir_cron_ds_clv_model_train"
     _order = "id desc"
 
     name = fields.Char(required=True, default=lambda self: self.env._("Lifetime value"))
@@ -76,10 +78,21 @@ class DsClvModel(models.Model):
     ]
 
     @api.model
-    def _summaries(self, company, date_to):
-        """Per partner who bought up to ``date_to``: (partner, x repeat purchase days,
-        t_x and T in weeks, average value of the repeat days), one SQL statement."""
-        return self.env.execute_query(
+    def _summaries(self, company, date_to, actual_to=None):
+        """Per partner who bought up to ``date_to``, ordered by partner, one SQL read into
+        numpy: (partner, x repeat purchase days, t_x and T in weeks, average value of the
+        repeat days, first and last purchase day as days since 2000-01-01, purchase days
+        after ``date_to`` up to ``actual_to`` (the held-out actuals; 0 without it))."""
+        actual = SQL("SELECT NULL::int4 AS partner_id, 0 AS n WHERE FALSE")
+        if actual_to:
+            actual = SQL(
+                """SELECT pm.partner_id, COUNT(DISTINCT pm.invoice_date) AS n
+                     FROM (%s) pm WHERE pm.move_type = 'out_invoice'
+                 GROUP BY pm.partner_id""",
+                partner_moves(company.id, date_to + timedelta(days=1), actual_to),
+            )
+        return read_columns(
+            self.env.cr,
             SQL(
                 """
                 WITH pm AS (%(moves)s),
@@ -93,24 +106,19 @@ class DsClvModel(models.Model):
                            SUM(v) - (ARRAY_AGG(v ORDER BY d))[1] AS repeat_value
                       FROM days GROUP BY partner_id
                 )
-                SELECT partner_id, x, (last_d - first_d) / 7.0, (%(date_to)s::date - first_d) / 7.0,
-                       CASE WHEN x > 0 THEN repeat_value / x ELSE 0 END, first_d, last_d
-                  FROM s
+                SELECT s.partner_id::int4, s.x::float8, ((s.last_d - s.first_d) / 7.0)::float8,
+                       ((%(date_to)s::date - s.first_d) / 7.0)::float8,
+                       (CASE WHEN s.x > 0 THEN s.repeat_value / s.x ELSE 0 END)::float8,
+                       (s.first_d - DATE '2000-01-01')::int4, (s.last_d - DATE '2000-01-01')::int4,
+                       COALESCE(act.n, 0)::float8
+                  FROM s LEFT JOIN (%(actual)s) act ON act.partner_id = s.partner_id
+              ORDER BY s.partner_id
                 """,
                 moves=partner_moves(company.id, HISTORY_START, date_to),
                 date_to=date_to,
-            )
-        )
-
-    @api.model
-    def _arrays(self, rows):
-        cols = list(zip(*rows, strict=True)) if rows else [()] * 7
-        return (
-            np.array(cols[0], dtype=np.int64),
-            np.array(cols[1], dtype=float),
-            np.array(cols[2], dtype=float),
-            np.array(cols[3], dtype=float),
-            np.array(cols[4], dtype=float),
+                actual=actual,
+            ),
+            ["int4", "float8", "float8", "float8", "float8", "int4", "int4", "float8"],
         )
 
     def _fit(self, x, tx, T, m):
@@ -135,11 +143,9 @@ class DsClvModel(models.Model):
 
     def action_train(self):
         ds_check_manager(self.env, self.env._("train lifetime-value models"), self)
-        for model in self:
-            model.sudo()._train()
-        return True
+        return self.sudo().with_context(ds_job_uid=self.env.uid)._train_or_queue()
 
-    def _train(self):
+    def _train(self, progress=None):
         self.ensure_one()
         started = time.time()
         company = self.company_id
@@ -148,24 +154,14 @@ class DsClvModel(models.Model):
         self.env.flush_all()
         cr = self.env.cr
         with bulk_settings(cr):
-            # 1. calibration: fit on the history up to the cut-off, predict the held-out days
-            before = self._summaries(company, cutoff)
-            pids, x, tx, T, m = self._arrays(before)
+            # 1. calibration: fit on the history up to the cut-off, predict the held-out
+            # days, compared with the purchase days each partner actually had in them
+            pids, x, tx, T, m, __, __, actual = self._summaries(
+                company, cutoff, actual_to=today
+            )
+            self._set_progress(20.0, progress)
             bgnbd, _gg = self._fit(x, tx, T, m)
             predicted = clv.bgnbd_expected(bgnbd, self.holdout_days / 7.0, x, tx, T)
-            after = dict(
-                self.env.execute_query(
-                    SQL(
-                        """
-                        SELECT pm.partner_id, COUNT(DISTINCT pm.invoice_date)
-                          FROM (%s) pm WHERE pm.move_type = 'out_invoice'
-                      GROUP BY pm.partner_id
-                        """,
-                        partner_moves(company.id, cutoff + timedelta(days=1), today),
-                    )
-                )
-            )
-            actual = np.array([after.get(int(pid), 0) for pid in pids], dtype=float)
             order = np.argsort(predicted, kind="stable")
             calibration = []
             for decile, idx in enumerate(np.array_split(order, 10), start=1):
@@ -178,16 +174,38 @@ class DsClvModel(models.Model):
                             "actual": float(actual[idx].mean()),
                         }
                     )
+            self._set_progress(40.0, progress)
             # 2. the model used for scoring: the whole history
-            rows = self._summaries(company, today)
-            pids, x, tx, T, m = self._arrays(rows)
+            pids, x, tx, T, m, first, last, __ = self._summaries(company, today)
+            self._set_progress(60.0, progress)
             bgnbd, gg = self._fit(x, tx, T, m)
             horizon = self.horizon_days / 7.0
             p_alive = clv.bgnbd_p_alive(bgnbd, x, tx, T)
             expected = clv.bgnbd_expected(bgnbd, horizon, x, tx, T)
             value = expected * clv.gamma_gamma_value(gg, x, m)
+            self._set_progress(80.0, progress)
             cr.execute(
                 SQL("DELETE FROM ds_partner_clv WHERE company_id = %s", company.id)
+            )
+            # the scores: one binary COPY into a temporary table, one INSERT ... SELECT
+            cr.execute(
+                """CREATE TEMPORARY TABLE ds_clv_scores (
+                       pid int4, x float8, first_d int4, last_d int4, m float8,
+                       alive float8, expected float8, value float8) ON COMMIT DROP"""
+            )
+            write_columns(
+                cr,
+                "ds_clv_scores",
+                [
+                    ("pid", "int4", pids),
+                    ("x", "float8", x),
+                    ("first_d", "int4", first),
+                    ("last_d", "int4", last),
+                    ("m", "float8", m),
+                    ("alive", "float8", p_alive),
+                    ("expected", "float8", expected),
+                    ("value", "float8", value),
+                ],
             )
             cr.execute(
                 SQL(
@@ -195,26 +213,17 @@ class DsClvModel(models.Model):
                     INSERT INTO ds_partner_clv (partner_id, company_id, model_id, repeat_purchases,
                         first_purchase, last_purchase, avg_repeat_value, p_alive,
                         expected_purchases_12m, expected_value_12m, date_computed)
-                    SELECT v.pid, %(company)s, %(model)s, v.x, v.first_d, v.last_d,
+                    SELECT v.pid, %(company)s, %(model)s, v.x::int4,
+                           DATE '2000-01-01' + v.first_d, DATE '2000-01-01' + v.last_d,
                            ROUND(v.m::numeric, 2), v.alive, v.expected, ROUND(v.value::numeric, 2),
                            NOW() AT TIME ZONE 'UTC'
-                      FROM unnest(%(pids)s::int[], %(x)s::int[], %(first)s::date[], %(last)s::date[],
-                                  %(m)s::float8[], %(alive)s::float8[], %(expected)s::float8[],
-                                  %(value)s::float8[])
-                           AS v(pid, x, first_d, last_d, m, alive, expected, value)
+                      FROM ds_clv_scores v
                     """,
                     company=company.id,
                     model=self.id,
-                    pids=pids.tolist(),
-                    x=x.astype(int).tolist(),
-                    first=[row[5] for row in rows],
-                    last=[row[6] for row in rows],
-                    m=m.tolist(),
-                    alive=p_alive.tolist(),
-                    expected=expected.tolist(),
-                    value=value.tolist(),
                 )
             )
+            cr.execute("DROP TABLE ds_clv_scores")
         self.env["ds.partner.clv"].invalidate_model()
         total_predicted = float(
             sum(c["predicted"] * c["customers"] for c in calibration)

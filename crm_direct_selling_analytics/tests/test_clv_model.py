@@ -159,3 +159,55 @@ class TestClvModel(DsAnalyticsCommon, HttpCase):
         self.assertIn("at least 30", message)
         self.assertEqual(model.state, "draft")
         self.assertFalse(self.env["ds.partner.clv"].search_count([]))
+
+    def test_train_button_queues_a_background_job(self):
+        """Above the company's threshold the Train button returns at once without
+        training; the cron then trains as the user who pressed it and reports progress."""
+        self._simulate(400, seed=7)
+        self.company.ds_decision_async_threshold = 0  # always in the background
+        model = self.env["ds.clv.model"].create({"name": "Queued"})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        self.assertEqual(body["result"]["tag"], "display_notification")
+        model.invalidate_recordset()
+        self.assertEqual(model.job_state, "queued")
+        self.assertEqual(model.job_user_id, self.manager)
+        self.assertEqual(model.state, "draft", "the button did not train")
+        self.assertFalse(self.env["ds.partner.clv"].search_count([]))
+        self.assertIn("Queued", model.job_status_message)
+        again = self._press(self.manager, model, "action_train")
+        self.assertIn("already queued", again["error"]["data"]["message"])
+        self.env["ds.clv.model"].with_user(self.env.ref("base.user_root")).with_context(
+            ds_decision_progress_same_cursor=True
+        )._cron_train_queued()
+        model.invalidate_recordset()
+        self.assertEqual((model.state, model.job_state), ("trained", "done"))
+        self.assertEqual(model.progress, 100.0)
+        self.assertEqual(
+            self.env["ds.partner.clv"].search_count([("model_id", "=", model.id)]),
+            model.sample_size,
+        )
+        self.assertGreater(model.sample_size, 350)
+        self.assertEqual(model.message_ids[0].author_id, self.manager.partner_id)
+
+    def test_background_job_failure_is_reported(self):
+        partners = self._bulk_partners(50, "FewBg")
+        self._bulk_moves(
+            [(p.id, self.today - timedelta(days=100), 10.0, 0) for p in partners]
+        )
+        self.company.ds_decision_async_threshold = 0
+        model = self.env["ds.clv.model"].create({"holdout_days": 30})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        self.env["ds.clv.model"].with_context(
+            ds_decision_progress_same_cursor=True
+        )._cron_train_queued()
+        model.invalidate_recordset()
+        self.assertEqual((model.state, model.job_state), ("draft", "failed"))
+        self.assertIn("Too few repeat buyers", model.job_error)
+        self.assertIn("Too few repeat buyers", model.job_status_message)
+        self.assertFalse(self.env["ds.partner.clv"].search_count([]))
+        # pressed again, it is queued again (a failed job does not block the button)
+        self._press(self.manager, model, "action_train")
+        model.invalidate_recordset()
+        self.assertEqual(model.job_state, "queued")
