@@ -20,6 +20,9 @@ from ..tools.npsql import read_columns, write_columns
 from ..tools.sqlparts import bulk_settings, partner_moves
 
 MIN_REPEAT_BUYERS = 30
+# the held-out check a model must pass before the reports use it: total predicted purchases
+# of the held-out days within this share of the actual ones
+CALIBRATION_TOLERANCE_PCT = 20.0
 HISTORY_START = date(1990, 1, 1)
 
 
@@ -72,6 +75,13 @@ class DsClvModel(models.Model):
     calibration_error_pct = fields.Float(
         string="Total Error (%)", readonly=True, digits=(16, 1), aggregator=None
     )
+    calibration_note = fields.Char(readonly=True)
+    calibrated = fields.Boolean(
+        readonly=True,
+        help="Its predictions of the held-out days were within 20% of the actual purchases. "
+        "Only a calibrated model rates Churn Risk and gives Most Valuable Customers their "
+        "expected value; otherwise the purchase-rhythm rule rates churn.",
+    )
 
     _sql_constraints = [
         ("holdout_days", "CHECK(holdout_days > 0)", "Held-out days must be positive."),
@@ -121,7 +131,8 @@ class DsClvModel(models.Model):
             ["int4", "float8", "float8", "float8", "float8", "int4", "int4", "float8"],
         )
 
-    def _fit(self, x, tx, T, m):
+    def _fit(self, x, tx, T, m, spend=True):
+        """(BG/NBD parameters, Gamma-Gamma parameters or None without ``spend``)."""
         if (x > 0).sum() < MIN_REPEAT_BUYERS:
             raise UserError(
                 self.env._(
@@ -137,6 +148,8 @@ class DsClvModel(models.Model):
             np.stack([x, tx, T], axis=1), axis=0, return_counts=True
         )
         bgnbd = clv.bgnbd_fit(*summaries.T, weights=counts)
+        if not spend:
+            return bgnbd, None
         repeat = (x > 0) & (m > 0)
         gg = clv.gamma_gamma_fit(x[repeat], m[repeat])
         return bgnbd, gg
@@ -160,20 +173,23 @@ class DsClvModel(models.Model):
                 company, cutoff, actual_to=today
             )
             self._set_progress(20.0, progress)
-            bgnbd, _gg = self._fit(x, tx, T, m)
+            # (the calibration checks purchases only: no spend model to fit here)
+            bgnbd, __ = self._fit(x, tx, T, m, spend=False)
             predicted = clv.bgnbd_expected(bgnbd, self.holdout_days / 7.0, x, tx, T)
-            order = np.argsort(predicted, kind="stable")
             calibration = []
-            for decile, idx in enumerate(np.array_split(order, 10), start=1):
-                if len(idx):
-                    calibration.append(
-                        {
-                            "decile": decile,
-                            "customers": len(idx),
-                            "predicted": float(predicted[idx].mean()),
-                            "actual": float(actual[idx].mean()),
-                        }
-                    )
+            checkable = bool(np.isfinite(predicted).all())
+            if checkable:
+                order = np.argsort(predicted, kind="stable")
+                for decile, idx in enumerate(np.array_split(order, 10), start=1):
+                    if len(idx):
+                        calibration.append(
+                            {
+                                "decile": decile,
+                                "customers": len(idx),
+                                "predicted": float(predicted[idx].mean()),
+                                "actual": float(actual[idx].mean()),
+                            }
+                        )
             self._set_progress(40.0, progress)
             # 2. the model used for scoring: the whole history
             pids, x, tx, T, m, first, last, __ = self._summaries(company, today)
@@ -183,6 +199,26 @@ class DsClvModel(models.Model):
             p_alive = clv.bgnbd_p_alive(bgnbd, x, tx, T)
             expected = clv.bgnbd_expected(bgnbd, horizon, x, tx, T)
             value = expected * clv.gamma_gamma_value(gg, x, m)
+            if not (
+                np.isfinite(p_alive).all()
+                and np.isfinite(expected).all()
+                and np.isfinite(value).all()
+            ):
+                raise UserError(
+                    self.env._(
+                        "The lifetime-value model did not converge on this purchase history "
+                        "(%(customers)s customers, %(repeat)s repeat buyers; parameters r "
+                        "%(r)s, alpha %(alpha)s, a %(a)s, b %(b)s): its predictions are not "
+                        "finite, no score was written. A longer history (customers observed "
+                        "over several of their purchase cycles) is needed.",
+                        customers=len(pids),
+                        repeat=int((x > 0).sum()),
+                        r=f"{bgnbd[0]:.4g}",
+                        alpha=f"{bgnbd[1]:.4g}",
+                        a=f"{bgnbd[2]:.4g}",
+                        b=f"{bgnbd[3]:.4g}",
+                    )
+                )
             self._set_progress(80.0, progress)
             cr.execute(
                 SQL("DELETE FROM ds_partner_clv WHERE company_id = %s", company.id)
@@ -229,6 +265,11 @@ class DsClvModel(models.Model):
             sum(c["predicted"] * c["customers"] for c in calibration)
         )
         total_actual = float(sum(c["actual"] * c["customers"] for c in calibration))
+        error_pct = (
+            (total_predicted - total_actual) / total_actual * 100.0
+            if total_actual
+            else 0.0
+        )
         self.calibration_ids.unlink()
         self.write(
             {
@@ -247,10 +288,16 @@ class DsClvModel(models.Model):
                 "calibration_ids": [(0, 0, vals) for vals in calibration],
                 "calibration_predicted": total_predicted,
                 "calibration_actual": total_actual,
-                "calibration_error_pct": (
-                    (total_predicted - total_actual) / total_actual * 100.0
-                    if total_actual
-                    else 0.0
+                "calibration_error_pct": error_pct,
+                # nothing bought in the held-out days, or a fit before them that did not
+                # converge: nothing checked, not calibrated
+                "calibrated": bool(checkable and total_actual)
+                and abs(error_pct) <= CALIBRATION_TOLERANCE_PCT,
+                "calibration_note": False
+                if checkable
+                else self.env._(
+                    "The model fitted before the held-out days did not converge (its "
+                    "predictions are not finite): they could not be checked."
                 ),
                 "train_seconds": time.time() - started,
             }

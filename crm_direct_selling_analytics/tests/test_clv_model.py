@@ -211,3 +211,82 @@ class TestClvModel(DsAnalyticsCommon, HttpCase):
         self._press(self.manager, model, "action_train")
         model.invalidate_recordset()
         self.assertEqual(model.job_state, "queued")
+
+    def test_uncalibrated_model_is_not_used(self):
+        """Regular customers for a year and a half who all stopped buying when the held-out
+        days began: the model fitted before them predicts purchases that never came. It is
+        trained but not calibrated, and Churn Risk rates its repeat buyers by the rule."""
+        partners = self._bulk_partners(300, "Stopped")
+        cutoff = self.today - timedelta(days=182)
+        rows = []
+        for i, partner in enumerate(partners):
+            gap = 14 + 7 * (i % 6)  # every 2 to 7 weeks
+            first = 300 + 3 * (i % 70)
+            rows += [
+                (partner.id, cutoff - timedelta(days=first - gap * k), 25.0 + k % 7, 0)
+                for k in range(first // gap + 1)
+            ]
+        # a few still buy in the held-out days, far fewer than the model predicts
+        rows += [(p.id, self.today - timedelta(days=30), 25.0, 0) for p in partners[:3]]
+        self._bulk_moves(rows)
+        model = self.env["ds.clv.model"].create({"name": "Off"})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        model.invalidate_recordset()
+        self.assertEqual(model.state, "trained")
+        # hundreds of purchases predicted, 3 made
+        self.assertGreater(model.calibration_error_pct, 1000.0)
+        self.assertFalse(model.calibrated, "predictions far off on the held-out days")
+        regular = partners[5]
+        churn = self.env["ds.report.churn"].search([("partner_id", "=", regular.id)])
+        self.assertEqual(churn.risk_source, "rule")
+        self.assertFalse(churn.churn_probability)
+        self.assertNotIn("lifetime-value model", churn.reason)
+        best = self.env["ds.report.pareto"].search([], limit=1)
+        self.assertFalse(best.expected_value_12m)
+
+    def _short_history(self, prefix, end):
+        """200 customers who all first bought within six weeks before ``end``."""
+        partners = self._bulk_partners(200, prefix)
+        self._bulk_moves(
+            [
+                (p.id, end - timedelta(days=7 * k + (i % 5)), 25.0 + k, 0)
+                for i, p in enumerate(partners)
+                for k in range(1 + i % 6)
+            ]
+        )
+        return partners
+
+    def test_history_too_short_to_check(self):
+        """Every customer first bought within six weeks before the held-out days: the
+        model fitted before them has no finite prediction (before: "cannot convert float
+        NaN to integer"). Trained on the whole history, but not shown as calibrated."""
+        partners = self._short_history("Short", self.today - timedelta(days=182))
+        self._bulk_moves(
+            [(p.id, self.today - timedelta(days=30), 25.0, 0) for p in partners[:3]]
+        )
+        model = self.env["ds.clv.model"].create({"name": "Short"})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        model.invalidate_recordset()
+        self.assertEqual(model.state, "trained")
+        self.assertFalse(model.calibrated)
+        self.assertIn("could not be checked", model.calibration_note)
+        self.assertFalse(model.calibration_ids)
+        churn = self.env["ds.report.churn"].search(
+            [("partner_id", "=", partners[5].id)]
+        )
+        self.assertEqual(churn.risk_source, "rule")
+
+    def test_history_too_short_to_predict(self):
+        """Every customer first bought within the last six weeks: no finite prediction
+        at all. A clear message, no score written."""
+        self._short_history("Recent", self.today)
+        model = self.env["ds.clv.model"].create({"name": "Recent", "holdout_days": 7})
+        body = self._press(self.manager, model, "action_train")
+        message = body["error"]["data"]["message"]
+        self.assertIn("did not converge", message)
+        self.assertIn("no score was written", message)
+        model.invalidate_recordset()
+        self.assertEqual(model.state, "draft")
+        self.assertFalse(self.env["ds.partner.clv"].search_count([]))
