@@ -117,8 +117,7 @@ class DsUpliftModel(models.Model):
         ``population``: SQL selecting (key, partner_id, ref_date, rank_id, rfm_band,
         is_distributor, treated, y, campaign_id); treated / y / campaign_id may be NULL
         (scoring) and read as 0."""
-        key, partner, treated, y, campaign, *numbers, dist, band = read_columns(
-            self.env.cr,
+        return self._read_features(
             SQL(
                 """
                 WITH pop AS (%(population)s),
@@ -136,6 +135,66 @@ class DsUpliftModel(models.Model):
                       JOIN pm ON pm.partner_id = pop.partner_id AND pm.invoice_date < pop.ref_date
                   GROUP BY pop.key
                 )
+                %(select)s
+                """,
+                population=population,
+                moves=partner_moves(company.id, "1900-01-01", max_date),
+                select=self._feature_select(),
+            )
+        )
+
+    @api.model
+    def _scoring_feature_columns(self, company, today):
+        """The features of every partner who bought in the two years up to ``today``, as
+        of today: the same columns as ``_feature_columns`` with that population (its
+        scoring query before), from one pass over the invoices (the population is the
+        aggregate's own partners) instead of two and a join."""
+        return self._read_features(
+            SQL(
+                """
+                WITH pm AS (%(moves)s),
+                agg AS (
+                    SELECT pm.partner_id AS key,
+                           SUM(pm.revenue) FILTER (WHERE pm.invoice_date < %(today)s
+                                                     AND pm.invoice_date >= %(today)s::date - 90) AS rev90,
+                           COUNT(*) FILTER (WHERE pm.invoice_date < %(today)s
+                                              AND pm.invoice_date >= %(today)s::date - 90
+                                              AND pm.move_type = 'out_invoice') AS ord90,
+                           SUM(pm.revenue) FILTER (WHERE pm.invoice_date < %(today)s
+                                                     AND pm.invoice_date >= %(today)s::date - 365) AS rev365,
+                           COUNT(*) FILTER (WHERE pm.invoice_date < %(today)s
+                                              AND pm.invoice_date >= %(today)s::date - 365
+                                              AND pm.move_type = 'out_invoice') AS ord365,
+                           MAX(pm.invoice_date) FILTER (WHERE pm.invoice_date < %(today)s) AS last_d,
+                           MIN(pm.invoice_date) FILTER (WHERE pm.invoice_date < %(today)s) AS first_d
+                      FROM pm
+                  GROUP BY pm.partner_id
+                    HAVING MAX(pm.invoice_date) >= %(since)s
+                ),
+                pop AS (
+                    SELECT a.key, a.key AS partner_id, %(today)s::date AS ref_date, d.rank_id,
+                           r.rfm_band, d.id IS NOT NULL AS is_distributor,
+                           NULL::bool AS treated, NULL::float8 AS y, NULL::int AS campaign_id
+                      FROM agg a
+                      JOIN res_partner p ON p.id = a.key
+                 LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id
+                 LEFT JOIN ds_partner_rfm r ON r.partner_id = a.key
+                                          AND r.company_id = %(company)s
+                )
+                %(select)s
+                """,
+                moves=partner_moves(company.id, "1900-01-01", today),
+                today=today,
+                since=today.replace(year=today.year - 2),
+                company=company.id,
+                select=self._feature_select(),
+            )
+        )
+
+    @api.model
+    def _feature_select(self):
+        return SQL(
+            """
                 SELECT pop.key::int8, pop.partner_id::int8,
                        CASE WHEN pop.treated THEN 1.0 ELSE 0.0 END::float8,
                        COALESCE(pop.y, 0)::float8, COALESCE(pop.campaign_id, 0)::int8,
@@ -150,11 +209,15 @@ class DsUpliftModel(models.Model):
              LEFT JOIN agg a ON a.key = pop.key
              LEFT JOIN ds_rank r ON r.id = pop.rank_id
               ORDER BY pop.key
-                """,
-                population=population,
-                moves=partner_moves(company.id, "1900-01-01", max_date),
-                bands=[band for band, __ in RFM_BANDS],
-            ),
+            """,
+            bands=[band for band, __ in RFM_BANDS],
+        )
+
+    @api.model
+    def _read_features(self, query):
+        key, partner, treated, y, campaign, *numbers, dist, band = read_columns(
+            self.env.cr,
+            query,
             ["int8", "int8", "float8", "float8", "int8"] + ["float8"] * 8 + ["int4"],
         )
         rank = numbers.pop()
@@ -309,27 +372,7 @@ class DsUpliftModel(models.Model):
         company = self.company_id
         cr = self.env.cr
         with bulk_settings(cr):
-            __, partners, __, __, __, X = self._feature_columns(
-                company,
-                SQL(
-                    """
-                    SELECT b.partner_id AS key, b.partner_id, %(today)s::date AS ref_date,
-                           d.rank_id, r.rfm_band, d.id IS NOT NULL AS is_distributor,
-                           NULL::bool AS treated, NULL::float8 AS y, NULL::int AS campaign_id
-                      FROM (SELECT DISTINCT pm.partner_id FROM (%(recent)s) pm) b
-                      JOIN res_partner p ON p.id = b.partner_id
-                 LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id
-                 LEFT JOIN ds_partner_rfm r ON r.partner_id = b.partner_id
-                                          AND r.company_id = %(company)s
-                    """,
-                    today=today,
-                    recent=partner_moves(
-                        company.id, today.replace(year=today.year - 2), today
-                    ),
-                    company=company.id,
-                ),
-                today,
-            )
+            __, partners, __, __, __, X = self._scoring_feature_columns(company, today)
             scores = uplift.predict(model, X) if len(partners) else np.array([])
             cr.execute(SQL("DELETE FROM ds_uplift_score WHERE model_id = %s", self.id))
             write_columns(
