@@ -88,19 +88,13 @@ class DsClvModel(models.Model):
     ]
 
     @api.model
-    def _summaries(self, company, date_to, actual_to=None):
+    def _summaries(self, company, date_to, cutoff):
         """Per partner who bought up to ``date_to``, ordered by partner, one SQL read into
-        numpy: (partner, x repeat purchase days, t_x and T in weeks, average value of the
-        repeat days, first and last purchase day as days since 2000-01-01, purchase days
-        after ``date_to`` up to ``actual_to`` (the held-out actuals; 0 without it))."""
-        actual = SQL("SELECT NULL::int4 AS partner_id, 0 AS n WHERE FALSE")
-        if actual_to:
-            actual = SQL(
-                """SELECT pm.partner_id, COUNT(DISTINCT pm.invoice_date) AS n
-                     FROM (%s) pm WHERE pm.move_type = 'out_invoice'
-                 GROUP BY pm.partner_id""",
-                partner_moves(company.id, date_to + timedelta(days=1), actual_to),
-            )
+        numpy of both the whole history and the history up to ``cutoff`` (the calibration
+        fit), from one pass over the invoices: (partner, x repeat purchase days, t_x and T
+        in weeks, average value of the repeat days, first and last purchase day as days
+        since 2000-01-01; purchase days up to the cut-off (0: none), x, t_x and T at the
+        cut-off, purchase days after it (the held-out actuals))."""
         return read_columns(
             self.env.cr,
             SQL(
@@ -113,22 +107,29 @@ class DsClvModel(models.Model):
                 ),
                 s AS (
                     SELECT partner_id, COUNT(*) - 1 AS x, MIN(d) AS first_d, MAX(d) AS last_d,
-                           SUM(v) - (ARRAY_AGG(v ORDER BY d))[1] AS repeat_value
+                           SUM(v) - (ARRAY_AGG(v ORDER BY d))[1] AS repeat_value,
+                           COUNT(*) FILTER (WHERE d <= %(cutoff)s) AS n_cut,
+                           MAX(d) FILTER (WHERE d <= %(cutoff)s) AS last_cut,
+                           COUNT(*) FILTER (WHERE d > %(cutoff)s) AS n_after
                       FROM days GROUP BY partner_id
                 )
                 SELECT s.partner_id::int4, s.x::float8, ((s.last_d - s.first_d) / 7.0)::float8,
                        ((%(date_to)s::date - s.first_d) / 7.0)::float8,
                        (CASE WHEN s.x > 0 THEN s.repeat_value / s.x ELSE 0 END)::float8,
                        (s.first_d - DATE '2000-01-01')::int4, (s.last_d - DATE '2000-01-01')::int4,
-                       COALESCE(act.n, 0)::float8
-                  FROM s LEFT JOIN (%(actual)s) act ON act.partner_id = s.partner_id
+                       s.n_cut::int4, GREATEST(s.n_cut - 1, 0)::float8,
+                       COALESCE((s.last_cut - s.first_d) / 7.0, 0)::float8,
+                       ((%(cutoff)s::date - s.first_d) / 7.0)::float8,
+                       s.n_after::float8
+                  FROM s
               ORDER BY s.partner_id
                 """,
                 moves=partner_moves(company.id, HISTORY_START, date_to),
                 date_to=date_to,
-                actual=actual,
+                cutoff=cutoff,
             ),
-            ["int4", "float8", "float8", "float8", "float8", "int4", "int4", "float8"],
+            ["int4", "float8", "float8", "float8", "float8", "int4", "int4", "int4"]
+            + ["float8"] * 4,
         )
 
     def _fit(self, x, tx, T, m, spend=True):
@@ -167,15 +168,25 @@ class DsClvModel(models.Model):
         self.env.flush_all()
         cr = self.env.cr
         with bulk_settings(cr):
+            # one read of the history: the whole of it (scoring) and up to the cut-off
+            (pids, x, tx, T, m, first, last, n_cut, x_cut, tx_cut, T_cut, actual) = (
+                self._summaries(company, today, cutoff)
+            )
+            before = n_cut > 0
+            self._set_progress(20.0, progress)
             # 1. calibration: fit on the history up to the cut-off, predict the held-out
             # days, compared with the purchase days each partner actually had in them
-            pids, x, tx, T, m, __, __, actual = self._summaries(
-                company, cutoff, actual_to=today
+            # (purchases only: no spend model to fit here)
+            x_cut, tx_cut, T_cut, actual = (
+                x_cut[before],
+                tx_cut[before],
+                T_cut[before],
+                actual[before],
             )
-            self._set_progress(20.0, progress)
-            # (the calibration checks purchases only: no spend model to fit here)
-            bgnbd, __ = self._fit(x, tx, T, m, spend=False)
-            predicted = clv.bgnbd_expected(bgnbd, self.holdout_days / 7.0, x, tx, T)
+            bgnbd, __ = self._fit(x_cut, tx_cut, T_cut, None, spend=False)
+            predicted = clv.bgnbd_expected(
+                bgnbd, self.holdout_days / 7.0, x_cut, tx_cut, T_cut
+            )
             calibration = []
             checkable = bool(np.isfinite(predicted).all())
             if checkable:
@@ -192,8 +203,6 @@ class DsClvModel(models.Model):
                         )
             self._set_progress(40.0, progress)
             # 2. the model used for scoring: the whole history
-            pids, x, tx, T, m, first, last, __ = self._summaries(company, today)
-            self._set_progress(60.0, progress)
             bgnbd, gg = self._fit(x, tx, T, m)
             horizon = self.horizon_days / 7.0
             p_alive = clv.bgnbd_p_alive(bgnbd, x, tx, T)

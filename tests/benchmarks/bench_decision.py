@@ -325,7 +325,9 @@ def main():
         profile.wrap(uplift, "qini", "uplift: held-out Qini curve")
         profile.wrap(uplift, "qini_gain_interval", "uplift: bootstrap interval (400)")
         profile.wrap(ds_uplift_model, "write_columns", "binary COPY of the scores")
-        profile.wrap(Clv, "_summaries", "clv: per-partner summaries (SQL -> numpy)")
+        profile.wrap(
+            Clv, "_summaries", "clv: summaries, whole and held-out (SQL -> numpy)"
+        )
         profile.wrap(clv, "bgnbd_fit", "clv: BG/NBD fit")
         profile.wrap(clv, "gamma_gamma_fit", "clv: Gamma-Gamma fit")
         profile.wrap(clv, "bgnbd_expected", "clv: expected purchases")
