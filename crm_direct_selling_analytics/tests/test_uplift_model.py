@@ -205,5 +205,12 @@ class TestUpliftModel(DsAnalyticsCommon, HttpCase):
         self.assertEqual((model.state, model.job_state), ("trained", "done"))
         self.assertEqual(model.progress, 100.0)
         self.assertEqual(model.sample_size + model.test_size, 3000)
-        self.assertTrue(model.trustworthy)
         self.assertGreater(model.score_count, 0)
+        # the job trains exactly as the button does inline
+        inline = self.env["ds.uplift.model"].create(
+            {"name": "Inline", "campaign_ids": [Command.set(campaign.ids)]}
+        )
+        inline.with_context(ds_decision_inline=True).action_train()
+        self.assertEqual((inline.state, inline.job_state), ("trained", False))
+        for name in ("qini_auc", "qini_random_auc", "qini_gain_low", "trustworthy"):
+            self.assertEqual(model[name], inline[name], name)
