@@ -9,6 +9,7 @@ from . import ds_campaign
 from . import ds_campaign_sequential
 from . import ds_campaign_subgroup
 from . import ds_holdout_measurement
+from . import ds_decision_job
 from . import ds_clv_model
 from . import ds_partner_recommendation
 from . import ds_uplift_model

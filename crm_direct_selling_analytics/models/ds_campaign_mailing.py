@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.crm_direct_selling.models.ds_access import ds_check_user
@@ -18,6 +18,32 @@ class DsCampaign(models.Model):
     """
 
     _inherit = "ds.campaign"
+
+    recommend_product = fields.Boolean(
+        string="Recommend Each Member's Next Product",
+        help="New mailings of this campaign name each recipient's own next best product "
+        "(their first recommendation from the co-purchases, res.partner "
+        "ds_next_product_id); recipients without one get no recommendation line.",
+    )
+
+    def _ds_recommendation_block(self):
+        """QWeb paragraph rendering the recipient's own next best product."""
+        return Markup(
+            '<p class="o_ds_next_product" t-if="object.ds_next_product_id">%s '
+            "<strong t-out=\"object.ds_next_product_id.display_name or ''\"/></p>"
+        ) % _("Picked for you:")
+
+    def _ds_recommendation_body(self, body):
+        """``body`` with the recommendation paragraph appended (before the closing tag of
+        the outer element), unless it already names the next best product."""
+        if not self.recommend_product or "ds_next_product_id" in body:
+            return body
+        body = Markup(body)
+        block = self._ds_recommendation_block()
+        if body.rstrip().endswith("</div>"):
+            head = body.rstrip()[: -len("</div>")]
+            return Markup(head) + block + Markup("</div>")
+        return body + block
 
     def _ds_ensure_utm_campaign(self):
         """Each campaign gets its UTM campaign (created on first need), shared by its mailings."""
@@ -50,7 +76,7 @@ class DsCampaign(models.Model):
     def _ds_prepare_mailing_values(self, subject=None, body_html=None, ab_testing_pc=0):
         self.ensure_one()
         default_subject, default_body = self._ds_default_mailing_content()
-        body = body_html or default_body
+        body = self._ds_recommendation_body(body_html or default_body)
         vals = {
             "subject": subject or default_subject,
             "body_html": body,

@@ -16,16 +16,21 @@ from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
 from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
 
 from ..tools import clv
+from ..tools.npsql import read_columns, write_columns
 from ..tools.sqlparts import bulk_settings, partner_moves
 
 MIN_REPEAT_BUYERS = 30
+# the held-out check a model must pass before the reports use it: total predicted purchases
+# of the held-out days within this share of the actual ones
+CALIBRATION_TOLERANCE_PCT = 20.0
 HISTORY_START = date(1990, 1, 1)
 
 
 class DsClvModel(models.Model):
     _name = "ds.clv.model"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ds.decision.job.mixin"]
     _description = "Customer Lifetime Value Model (BG/NBD + Gamma-Gamma)"
+    _job_cron = "crm_direct_selling_analytics.ir_cron_ds_clv_model_train"
     _order = "id desc"
 
     name = fields.Char(required=True, default=lambda self: self.env._("Lifetime value"))
@@ -70,16 +75,28 @@ class DsClvModel(models.Model):
     calibration_error_pct = fields.Float(
         string="Total Error (%)", readonly=True, digits=(16, 1), aggregator=None
     )
+    calibration_note = fields.Char(readonly=True)
+    calibrated = fields.Boolean(
+        readonly=True,
+        help="Its predictions of the held-out days were within 20% of the actual purchases. "
+        "Only a calibrated model rates Churn Risk and gives Most Valuable Customers their "
+        "expected value; otherwise the purchase-rhythm rule rates churn.",
+    )
 
     _sql_constraints = [
         ("holdout_days", "CHECK(holdout_days > 0)", "Held-out days must be positive."),
     ]
 
     @api.model
-    def _summaries(self, company, date_to):
-        """Per partner who bought up to ``date_to``: (partner, x repeat purchase days,
-        t_x and T in weeks, average value of the repeat days), one SQL statement."""
-        return self.env.execute_query(
+    def _summaries(self, company, date_to, cutoff):
+        """Per partner who bought up to ``date_to``, ordered by partner, one SQL read into
+        numpy of both the whole history and the history up to ``cutoff`` (the calibration
+        fit), from one pass over the invoices: (partner, x repeat purchase days, t_x and T
+        in weeks, average value of the repeat days, first and last purchase day as days
+        since 2000-01-01; purchase days up to the cut-off (0: none), x, t_x and T at the
+        cut-off, purchase days after it (the held-out actuals))."""
+        return read_columns(
+            self.env.cr,
             SQL(
                 """
                 WITH pm AS (%(moves)s),
@@ -90,30 +107,33 @@ class DsClvModel(models.Model):
                 ),
                 s AS (
                     SELECT partner_id, COUNT(*) - 1 AS x, MIN(d) AS first_d, MAX(d) AS last_d,
-                           SUM(v) - (ARRAY_AGG(v ORDER BY d))[1] AS repeat_value
+                           SUM(v) - (ARRAY_AGG(v ORDER BY d))[1] AS repeat_value,
+                           COUNT(*) FILTER (WHERE d <= %(cutoff)s) AS n_cut,
+                           MAX(d) FILTER (WHERE d <= %(cutoff)s) AS last_cut,
+                           COUNT(*) FILTER (WHERE d > %(cutoff)s) AS n_after
                       FROM days GROUP BY partner_id
                 )
-                SELECT partner_id, x, (last_d - first_d) / 7.0, (%(date_to)s::date - first_d) / 7.0,
-                       CASE WHEN x > 0 THEN repeat_value / x ELSE 0 END, first_d, last_d
+                SELECT s.partner_id::int4, s.x::float8, ((s.last_d - s.first_d) / 7.0)::float8,
+                       ((%(date_to)s::date - s.first_d) / 7.0)::float8,
+                       (CASE WHEN s.x > 0 THEN s.repeat_value / s.x ELSE 0 END)::float8,
+                       (s.first_d - DATE '2000-01-01')::int4, (s.last_d - DATE '2000-01-01')::int4,
+                       s.n_cut::int4, GREATEST(s.n_cut - 1, 0)::float8,
+                       COALESCE((s.last_cut - s.first_d) / 7.0, 0)::float8,
+                       ((%(cutoff)s::date - s.first_d) / 7.0)::float8,
+                       s.n_after::float8
                   FROM s
+              ORDER BY s.partner_id
                 """,
                 moves=partner_moves(company.id, HISTORY_START, date_to),
                 date_to=date_to,
-            )
+                cutoff=cutoff,
+            ),
+            ["int4", "float8", "float8", "float8", "float8", "int4", "int4", "int4"]
+            + ["float8"] * 4,
         )
 
-    @api.model
-    def _arrays(self, rows):
-        cols = list(zip(*rows, strict=True)) if rows else [()] * 7
-        return (
-            np.array(cols[0], dtype=np.int64),
-            np.array(cols[1], dtype=float),
-            np.array(cols[2], dtype=float),
-            np.array(cols[3], dtype=float),
-            np.array(cols[4], dtype=float),
-        )
-
-    def _fit(self, x, tx, T, m):
+    def _fit(self, x, tx, T, m, spend=True):
+        """(BG/NBD parameters, Gamma-Gamma parameters or None without ``spend``)."""
         if (x > 0).sum() < MIN_REPEAT_BUYERS:
             raise UserError(
                 self.env._(
@@ -129,17 +149,17 @@ class DsClvModel(models.Model):
             np.stack([x, tx, T], axis=1), axis=0, return_counts=True
         )
         bgnbd = clv.bgnbd_fit(*summaries.T, weights=counts)
+        if not spend:
+            return bgnbd, None
         repeat = (x > 0) & (m > 0)
         gg = clv.gamma_gamma_fit(x[repeat], m[repeat])
         return bgnbd, gg
 
     def action_train(self):
         ds_check_manager(self.env, self.env._("train lifetime-value models"), self)
-        for model in self:
-            model.sudo()._train()
-        return True
+        return self.sudo().with_context(ds_job_uid=self.env.uid)._train_or_queue()
 
-    def _train(self):
+    def _train(self, progress=None):
         self.ensure_one()
         started = time.time()
         company = self.company_id
@@ -148,46 +168,89 @@ class DsClvModel(models.Model):
         self.env.flush_all()
         cr = self.env.cr
         with bulk_settings(cr):
-            # 1. calibration: fit on the history up to the cut-off, predict the held-out days
-            before = self._summaries(company, cutoff)
-            pids, x, tx, T, m = self._arrays(before)
-            bgnbd, _gg = self._fit(x, tx, T, m)
-            predicted = clv.bgnbd_expected(bgnbd, self.holdout_days / 7.0, x, tx, T)
-            after = dict(
-                self.env.execute_query(
-                    SQL(
-                        """
-                        SELECT pm.partner_id, COUNT(DISTINCT pm.invoice_date)
-                          FROM (%s) pm WHERE pm.move_type = 'out_invoice'
-                      GROUP BY pm.partner_id
-                        """,
-                        partner_moves(company.id, cutoff + timedelta(days=1), today),
-                    )
-                )
+            # one read of the history: the whole of it (scoring) and up to the cut-off
+            (pids, x, tx, T, m, first, last, n_cut, x_cut, tx_cut, T_cut, actual) = (
+                self._summaries(company, today, cutoff)
             )
-            actual = np.array([after.get(int(pid), 0) for pid in pids], dtype=float)
-            order = np.argsort(predicted, kind="stable")
+            before = n_cut > 0
+            self._set_progress(20.0, progress)
+            # 1. calibration: fit on the history up to the cut-off, predict the held-out
+            # days, compared with the purchase days each partner actually had in them
+            # (purchases only: no spend model to fit here)
+            x_cut, tx_cut, T_cut, actual = (
+                x_cut[before],
+                tx_cut[before],
+                T_cut[before],
+                actual[before],
+            )
+            bgnbd, __ = self._fit(x_cut, tx_cut, T_cut, None, spend=False)
+            predicted = clv.bgnbd_expected(
+                bgnbd, self.holdout_days / 7.0, x_cut, tx_cut, T_cut
+            )
             calibration = []
-            for decile, idx in enumerate(np.array_split(order, 10), start=1):
-                if len(idx):
-                    calibration.append(
-                        {
-                            "decile": decile,
-                            "customers": len(idx),
-                            "predicted": float(predicted[idx].mean()),
-                            "actual": float(actual[idx].mean()),
-                        }
-                    )
+            checkable = bool(np.isfinite(predicted).all())
+            if checkable:
+                order = np.argsort(predicted, kind="stable")
+                for decile, idx in enumerate(np.array_split(order, 10), start=1):
+                    if len(idx):
+                        calibration.append(
+                            {
+                                "decile": decile,
+                                "customers": len(idx),
+                                "predicted": float(predicted[idx].mean()),
+                                "actual": float(actual[idx].mean()),
+                            }
+                        )
+            self._set_progress(40.0, progress)
             # 2. the model used for scoring: the whole history
-            rows = self._summaries(company, today)
-            pids, x, tx, T, m = self._arrays(rows)
             bgnbd, gg = self._fit(x, tx, T, m)
             horizon = self.horizon_days / 7.0
             p_alive = clv.bgnbd_p_alive(bgnbd, x, tx, T)
             expected = clv.bgnbd_expected(bgnbd, horizon, x, tx, T)
             value = expected * clv.gamma_gamma_value(gg, x, m)
+            if not (
+                np.isfinite(p_alive).all()
+                and np.isfinite(expected).all()
+                and np.isfinite(value).all()
+            ):
+                raise UserError(
+                    self.env._(
+                        "The lifetime-value model did not converge on this purchase history "
+                        "(%(customers)s customers, %(repeat)s repeat buyers; parameters r "
+                        "%(r)s, alpha %(alpha)s, a %(a)s, b %(b)s): its predictions are not "
+                        "finite, no score was written. A longer history (customers observed "
+                        "over several of their purchase cycles) is needed.",
+                        customers=len(pids),
+                        repeat=int((x > 0).sum()),
+                        r=f"{bgnbd[0]:.4g}",
+                        alpha=f"{bgnbd[1]:.4g}",
+                        a=f"{bgnbd[2]:.4g}",
+                        b=f"{bgnbd[3]:.4g}",
+                    )
+                )
+            self._set_progress(80.0, progress)
             cr.execute(
                 SQL("DELETE FROM ds_partner_clv WHERE company_id = %s", company.id)
+            )
+            # the scores: one binary COPY into a temporary table, one INSERT ... SELECT
+            cr.execute(
+                """CREATE TEMPORARY TABLE ds_clv_scores (
+                       pid int4, x float8, first_d int4, last_d int4, m float8,
+                       alive float8, expected float8, value float8) ON COMMIT DROP"""
+            )
+            write_columns(
+                cr,
+                "ds_clv_scores",
+                [
+                    ("pid", "int4", pids),
+                    ("x", "float8", x),
+                    ("first_d", "int4", first),
+                    ("last_d", "int4", last),
+                    ("m", "float8", m),
+                    ("alive", "float8", p_alive),
+                    ("expected", "float8", expected),
+                    ("value", "float8", value),
+                ],
             )
             cr.execute(
                 SQL(
@@ -195,31 +258,27 @@ class DsClvModel(models.Model):
                     INSERT INTO ds_partner_clv (partner_id, company_id, model_id, repeat_purchases,
                         first_purchase, last_purchase, avg_repeat_value, p_alive,
                         expected_purchases_12m, expected_value_12m, date_computed)
-                    SELECT v.pid, %(company)s, %(model)s, v.x, v.first_d, v.last_d,
+                    SELECT v.pid, %(company)s, %(model)s, v.x::int4,
+                           DATE '2000-01-01' + v.first_d, DATE '2000-01-01' + v.last_d,
                            ROUND(v.m::numeric, 2), v.alive, v.expected, ROUND(v.value::numeric, 2),
                            NOW() AT TIME ZONE 'UTC'
-                      FROM unnest(%(pids)s::int[], %(x)s::int[], %(first)s::date[], %(last)s::date[],
-                                  %(m)s::float8[], %(alive)s::float8[], %(expected)s::float8[],
-                                  %(value)s::float8[])
-                           AS v(pid, x, first_d, last_d, m, alive, expected, value)
+                      FROM ds_clv_scores v
                     """,
                     company=company.id,
                     model=self.id,
-                    pids=pids.tolist(),
-                    x=x.astype(int).tolist(),
-                    first=[row[5] for row in rows],
-                    last=[row[6] for row in rows],
-                    m=m.tolist(),
-                    alive=p_alive.tolist(),
-                    expected=expected.tolist(),
-                    value=value.tolist(),
                 )
             )
+            cr.execute("DROP TABLE ds_clv_scores")
         self.env["ds.partner.clv"].invalidate_model()
         total_predicted = float(
             sum(c["predicted"] * c["customers"] for c in calibration)
         )
         total_actual = float(sum(c["actual"] * c["customers"] for c in calibration))
+        error_pct = (
+            (total_predicted - total_actual) / total_actual * 100.0
+            if total_actual
+            else 0.0
+        )
         self.calibration_ids.unlink()
         self.write(
             {
@@ -238,10 +297,16 @@ class DsClvModel(models.Model):
                 "calibration_ids": [(0, 0, vals) for vals in calibration],
                 "calibration_predicted": total_predicted,
                 "calibration_actual": total_actual,
-                "calibration_error_pct": (
-                    (total_predicted - total_actual) / total_actual * 100.0
-                    if total_actual
-                    else 0.0
+                "calibration_error_pct": error_pct,
+                # nothing bought in the held-out days, or a fit before them that did not
+                # converge: nothing checked, not calibrated
+                "calibrated": bool(checkable and total_actual)
+                and abs(error_pct) <= CALIBRATION_TOLERANCE_PCT,
+                "calibration_note": False
+                if checkable
+                else self.env._(
+                    "The model fitted before the held-out days did not converge (its "
+                    "predictions are not finite): they could not be checked."
                 ),
                 "train_seconds": time.time() - started,
             }

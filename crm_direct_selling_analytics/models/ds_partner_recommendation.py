@@ -7,6 +7,7 @@ in one SQL statement; a campaign mail can name each member's own recommendation
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
@@ -68,12 +69,64 @@ class DsPartnerRecommendation(models.Model):
         )
 
     def action_compute_all(self, res_ids=None):
-        """List header button: recompute the current company's recommendations."""
+        """List header button: recompute the current company's recommendations, inline
+        or, when the company's buyers reach its background threshold, in a background
+        job (the button then returns at once)."""
         ds_check_manager(
             self.env, self.env._("compute product recommendations"), self, "read"
         )
-        self.sudo()._compute_company(self.env.company)
-        return True
+        company = self.env.company
+        if company.ds_reco_job_state == "queued":
+            raise UserError(
+                self.env._(
+                    "The next best products of %s are already being computed in the "
+                    "background.",
+                    company.name,
+                )
+            )
+        threshold = company.ds_decision_async_threshold
+        size = self.env.execute_query(
+            SQL("SELECT COUNT(*) FROM ds_partner_rfm WHERE company_id = %s", company.id)
+        )[0][0]
+        if threshold < 0 or size < threshold:
+            self.sudo()._compute_company(company)
+            return True
+        company.sudo().write(
+            {"ds_reco_job_state": "queued", "ds_reco_job_user_id": self.env.uid}
+        )
+        self.env.ref(
+            "crm_direct_selling_analytics.ir_cron_ds_recommendation_compute"
+        )._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._(
+                    "The next best products are computed in the background; reload the "
+                    "list in a few minutes."
+                ),
+            },
+        }
+
+    @api.model
+    def _cron_compute_queued(self):
+        """Background job: the queued companies' tables, one company per call."""
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .search([("ds_reco_job_state", "=", "queued")], order="id")
+        )
+        if not companies:
+            return
+        company = companies[0]
+        try:
+            with self.env.cr.savepoint():
+                self.sudo()._compute_company(company)
+            company.write({"ds_reco_job_state": "done", "ds_reco_job_error": False})
+        except Exception as e:  # noqa: BLE001 - reported on the company, cron goes on
+            company.write({"ds_reco_job_state": "failed", "ds_reco_job_error": str(e)})
+        self.env["ir.cron"]._notify_progress(done=1, remaining=len(companies) - 1)
 
     @api.model
     def _compute_company(self, company, date_to=None):

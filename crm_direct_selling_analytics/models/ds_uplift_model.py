@@ -16,6 +16,7 @@ from odoo.addons.crm_direct_selling.models.derived_table import ensure_table
 from odoo.addons.crm_direct_selling.models.ds_access import ds_check_manager
 
 from ..tools import uplift
+from ..tools.npsql import read_columns, write_columns
 from ..tools.sqlparts import bulk_settings, partner_moves
 from .ds_partner_rfm import RFM_BANDS
 
@@ -37,8 +38,9 @@ FEATURES = (
 
 class DsUpliftModel(models.Model):
     _name = "ds.uplift.model"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ds.decision.job.mixin"]
     _description = "Uplift Targeting Model"
+    _job_cron = "crm_direct_selling_analytics.ir_cron_ds_uplift_model_train"
     _order = "id desc"
 
     name = fields.Char(required=True)
@@ -105,17 +107,17 @@ class DsUpliftModel(models.Model):
 
     def action_train(self):
         ds_check_manager(self.env, self.env._("train uplift models"), self)
-        for model in self:
-            model.sudo()._train()
-        return True
+        return self.sudo().with_context(ds_job_uid=self.env.uid)._train_or_queue()
 
     # ------------------------------------------------------------ features
     @api.model
-    def _feature_rows(self, company, population, max_date):
-        """One row per population entry: (key, partner, 8 numbers, rank sequence, band,
-        extra...). ``population``: SQL selecting (key, partner_id, ref_date, rank_id,
-        rfm_band, is_distributor, extra columns...)."""
-        return self.env.execute_query(
+    def _feature_columns(self, company, population, max_date):
+        """One SQL read of the features of a population, straight into numpy (no Python
+        object per member): returns (key, partner, treated, y, campaign, X), ordered by key.
+        ``population``: SQL selecting (key, partner_id, ref_date, rank_id, rfm_band,
+        is_distributor, treated, y, campaign_id); treated / y / campaign_id may be NULL
+        (scoring) and read as 0."""
+        return self._read_features(
             SQL(
                 """
                 WITH pop AS (%(population)s),
@@ -133,37 +135,124 @@ class DsUpliftModel(models.Model):
                       JOIN pm ON pm.partner_id = pop.partner_id AND pm.invoice_date < pop.ref_date
                   GROUP BY pop.key
                 )
-                SELECT pop.*, COALESCE(a.rev90, 0)::float8, COALESCE(a.ord90, 0)::float8,
-                       COALESCE(a.rev365, 0)::float8, COALESCE(a.ord365, 0)::float8,
-                       LEAST(COALESCE(pop.ref_date - a.last_d, 730), 730)::float8,
-                       LEAST(COALESCE(pop.ref_date - a.first_d, 0), 1825)::float8,
-                       COALESCE(r.sequence, 0)::float8
-                  FROM pop
-             LEFT JOIN agg a ON a.key = pop.key
-             LEFT JOIN ds_rank r ON r.id = pop.rank_id
-              ORDER BY pop.key
+                %(select)s
                 """,
                 population=population,
                 moves=partner_moves(company.id, "1900-01-01", max_date),
+                select=self._feature_select(),
             )
         )
 
     @api.model
-    def _matrix(self, rows, first):
-        """Feature matrix from rows whose columns from ``first`` on are the 7 numbers above;
-        the band (column 4) and distributor flag (column 5) of the population."""
-        numbers = np.array([row[first : first + 6] for row in rows], dtype=float)
-        rank = np.array([row[first + 6] for row in rows], dtype=float)
-        dist = np.array([1.0 if row[5] else 0.0 for row in rows])
-        bands = np.array(
-            [[1.0 if row[4] == band else 0.0 for band, __ in RFM_BANDS] for row in rows]
-        ).reshape(len(rows), len(RFM_BANDS))
-        return np.column_stack([numbers, dist, rank, bands])
+    def _scoring_feature_columns(self, company, today):
+        """The features of every partner who bought in the two years up to ``today``, as
+        of today: the same columns as ``_feature_columns`` with that population (its
+        scoring query before), from one pass over the invoices (the population is the
+        aggregate's own partners) instead of two and a join."""
+        return self._read_features(
+            SQL(
+                """
+                WITH pm AS (%(moves)s),
+                agg AS (
+                    SELECT pm.partner_id AS key,
+                           SUM(pm.revenue) FILTER (WHERE pm.invoice_date < %(today)s
+                                                     AND pm.invoice_date >= %(today)s::date - 90) AS rev90,
+                           COUNT(*) FILTER (WHERE pm.invoice_date < %(today)s
+                                              AND pm.invoice_date >= %(today)s::date - 90
+                                              AND pm.move_type = 'out_invoice') AS ord90,
+                           SUM(pm.revenue) FILTER (WHERE pm.invoice_date < %(today)s
+                                                     AND pm.invoice_date >= %(today)s::date - 365) AS rev365,
+                           COUNT(*) FILTER (WHERE pm.invoice_date < %(today)s
+                                              AND pm.invoice_date >= %(today)s::date - 365
+                                              AND pm.move_type = 'out_invoice') AS ord365,
+                           MAX(pm.invoice_date) FILTER (WHERE pm.invoice_date < %(today)s) AS last_d,
+                           MIN(pm.invoice_date) FILTER (WHERE pm.invoice_date < %(today)s) AS first_d
+                      FROM pm
+                  GROUP BY pm.partner_id
+                    HAVING MAX(pm.invoice_date) >= %(since)s
+                ),
+                pop AS (
+                    SELECT a.key, a.key AS partner_id, %(today)s::date AS ref_date, d.rank_id,
+                           r.rfm_band, d.id IS NOT NULL AS is_distributor,
+                           NULL::bool AS treated, NULL::float8 AS y, NULL::int AS campaign_id
+                      FROM agg a
+                      JOIN res_partner p ON p.id = a.key
+                 LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id
+                 LEFT JOIN ds_partner_rfm r ON r.partner_id = a.key
+                                          AND r.company_id = %(company)s
+                )
+                %(select)s
+                """,
+                moves=partner_moves(company.id, "1900-01-01", today),
+                today=today,
+                since=today.replace(year=today.year - 2),
+                company=company.id,
+                select=self._feature_select(),
+            )
+        )
+
+    @api.model
+    def _feature_select(self):
+        return SQL(
+            """
+                SELECT pop.key::int8, pop.partner_id::int8,
+                       CASE WHEN pop.treated THEN 1.0 ELSE 0.0 END::float8,
+                       COALESCE(pop.y, 0)::float8, COALESCE(pop.campaign_id, 0)::int8,
+                       COALESCE(a.rev90, 0)::float8, COALESCE(a.ord90, 0)::float8,
+                       COALESCE(a.rev365, 0)::float8, COALESCE(a.ord365, 0)::float8,
+                       LEAST(COALESCE(pop.ref_date - a.last_d, 730), 730)::float8,
+                       LEAST(COALESCE(pop.ref_date - a.first_d, 0), 1825)::float8,
+                       COALESCE(r.sequence, 0)::float8,
+                       CASE WHEN pop.is_distributor THEN 1.0 ELSE 0.0 END::float8,
+                       COALESCE(array_position(%(bands)s::varchar[], pop.rfm_band::varchar), 0)::int4
+                  FROM pop
+             LEFT JOIN agg a ON a.key = pop.key
+             LEFT JOIN ds_rank r ON r.id = pop.rank_id
+              ORDER BY pop.key
+            """,
+            bands=[band for band, __ in RFM_BANDS],
+        )
+
+    @api.model
+    def _read_features(self, query):
+        key, partner, treated, y, campaign, *numbers, dist, band = read_columns(
+            self.env.cr,
+            query,
+            ["int8", "int8", "float8", "float8", "int8"] + ["float8"] * 8 + ["int4"],
+        )
+        rank = numbers.pop()
+        # columns: 6 activity numbers, distributor, rank sequence, one-hot RFM band
+        bands = (band[:, None] == np.arange(1, len(RFM_BANDS) + 1)[None, :]).astype(
+            float
+        )
+        X = np.column_stack([np.column_stack(numbers), dist, rank, bands])
+        return key, partner, treated > 0, y, campaign, X
 
     # ------------------------------------------------------------ training
-    def _train(self):
+    def _training_counts(self, campaigns):
+        """Target and control members of the campaigns and how many of each bought."""
+        target, control, target_resp, control_resp = self.env.execute_query(
+            SQL(
+                """
+                SELECT COUNT(*) FILTER (WHERE cm."group" = 'target'),
+                       COUNT(*) FILTER (WHERE cm."group" <> 'target'),
+                       COUNT(*) FILTER (WHERE cm."group" = 'target' AND cm.revenue > 0),
+                       COUNT(*) FILTER (WHERE cm."group" <> 'target' AND cm.revenue > 0)
+                  FROM ds_campaign_member cm WHERE cm.campaign_id = ANY(%s)
+                """,
+                campaigns.ids,
+            )
+        )[0]
+        return {
+            "target": target,
+            "control": control,
+            "target_responders": target_resp,
+            "control_responders": control_resp,
+        }
+
+    def _check_trainable(self):
+        """The finished campaigns to train on, or a clear error naming what is missing."""
         self.ensure_one()
-        started = time.time()
         campaigns = self.campaign_ids.filtered(lambda c: c.state == "done")
         if not campaigns:
             raise UserError(
@@ -173,33 +262,7 @@ class DsUpliftModel(models.Model):
                 )
             )
         self.env.flush_all()
-        company = self.company_id
-        with bulk_settings(self.env.cr):
-            rows = self._feature_rows(
-                company,
-                SQL(
-                    """
-                    SELECT cm.id AS key, cm.partner_id, c.date_start AS ref_date, cm.rank_id,
-                           cm.rfm_band, p.ds_distributor_id IS NOT NULL AS is_distributor,
-                           cm."group" = 'target' AS treated, COALESCE(cm.revenue, 0)::float8 AS y,
-                           c.id AS campaign_id
-                      FROM ds_campaign_member cm
-                      JOIN ds_campaign c ON c.id = cm.campaign_id
-                      JOIN res_partner p ON p.id = cm.partner_id
-                     WHERE cm.campaign_id = ANY(%s)
-                    """,
-                    campaigns.ids,
-                ),
-                max(campaigns.mapped("date_start")),
-            )
-        treated = np.array([row[6] for row in rows], dtype=bool)
-        y = np.array([row[7] for row in rows], dtype=float)
-        counts = {
-            "target": int(treated.sum()),
-            "control": int((~treated).sum()),
-            "target_responders": int(((y > 0) & treated).sum()),
-            "control_responders": int(((y > 0) & ~treated).sum()),
-        }
+        counts = self._training_counts(campaigns)
         if (
             min(counts["target"], counts["control"]) < MIN_GROUP
             or min(counts["target_responders"], counts["control_responders"])
@@ -218,26 +281,60 @@ class DsUpliftModel(models.Model):
                     min_resp=MIN_RESPONDERS,
                 )
             )
-        X = self._matrix(rows, 9)
-        campaign_of = np.array([row[8] for row in rows])
-        share = {
-            cid: treated[campaign_of == cid].mean() for cid in np.unique(campaign_of)
-        }
-        p = np.array([share[cid] for cid in campaign_of])
+        return campaigns, counts
+
+    def _job_size(self):
+        campaigns = self.campaign_ids.filtered(lambda c: c.state == "done")
+        if not campaigns:
+            return 0
+        counts = self._training_counts(campaigns)
+        return counts["target"] + counts["control"] + super()._job_size()
+
+    def _train(self, progress=None):
+        self.ensure_one()
+        started = time.time()
+        campaigns, __ = self._check_trainable()
+        company = self.company_id
+        with bulk_settings(self.env.cr):
+            __, __, treated, y, campaign_of, X = self._feature_columns(
+                company,
+                SQL(
+                    """
+                    SELECT cm.id AS key, cm.partner_id, c.date_start AS ref_date, cm.rank_id,
+                           cm.rfm_band, p.ds_distributor_id IS NOT NULL AS is_distributor,
+                           cm."group" = 'target' AS treated, COALESCE(cm.revenue, 0)::float8 AS y,
+                           c.id AS campaign_id
+                      FROM ds_campaign_member cm
+                      JOIN ds_campaign c ON c.id = cm.campaign_id
+                      JOIN res_partner p ON p.id = cm.partner_id
+                     WHERE cm.campaign_id = ANY(%s)
+                    """,
+                    campaigns.ids,
+                ),
+                max(campaigns.mapped("date_start")),
+            )
+        self._set_progress(30.0, progress)
+        # each member's campaign's share of target members (the propensity)
+        __, inverse = np.unique(campaign_of, return_inverse=True)
+        share = np.bincount(inverse, weights=treated.astype(float)) / np.bincount(
+            inverse
+        )
+        p = share[inverse]
         # the held-out members: a fixed hash of each member's position, never seen by the fit
-        position = np.arange(len(rows), dtype=np.int64)
+        position = np.arange(len(y), dtype=np.int64)
         train = ((position * 2654435761) % 4294967296) / 4294967296.0 < TRAIN_SHARE
         model = uplift.fit_transformed_outcome(
             X[train], y[train], treated[train], p[train]
         )
-        grid, q, area, random_area = uplift.qini(
-            uplift.predict(model, X[~train]), y[~train], treated[~train]
-        )
-
         held_scores = uplift.predict(model, X[~train])
+        grid, q, area, random_area = uplift.qini(
+            held_scores, y[~train], treated[~train]
+        )
         low, high = uplift.qini_gain_interval(held_scores, y[~train], treated[~train])
+        self._set_progress(50.0, progress)
         final = uplift.fit_transformed_outcome(X, y, treated, p)
         score_count = self._score(final)
+        self._set_progress(90.0, progress)
         self.qini_point_ids.unlink()
         self.write(
             {
@@ -270,52 +367,25 @@ class DsUpliftModel(models.Model):
 
     def _score(self, model):
         """Predicted uplift of every partner who bought in the last two years, as of
-        today (one feature query, one INSERT)."""
+        today (one feature read into numpy, one binary COPY of the scores)."""
         today = fields.Date.context_today(self)
         company = self.company_id
-        with bulk_settings(self.env.cr):
-            rows = self._feature_rows(
-                company,
-                SQL(
-                    """
-                    SELECT b.partner_id AS key, b.partner_id, %(today)s::date AS ref_date,
-                           d.rank_id, r.rfm_band, d.id IS NOT NULL AS is_distributor,
-                           NULL::bool AS treated, NULL::float8 AS y, NULL::int AS campaign_id
-                      FROM (SELECT DISTINCT pm.partner_id FROM (%(recent)s) pm) b
-                      JOIN res_partner p ON p.id = b.partner_id
-                 LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id
-                 LEFT JOIN ds_partner_rfm r ON r.partner_id = b.partner_id
-                                          AND r.company_id = %(company)s
-                    """,
-                    today=today,
-                    recent=partner_moves(
-                        company.id, today.replace(year=today.year - 2), today
-                    ),
-                    company=company.id,
-                ),
-                today,
+        cr = self.env.cr
+        with bulk_settings(cr):
+            __, partners, __, __, __, X = self._scoring_feature_columns(company, today)
+            scores = uplift.predict(model, X) if len(partners) else np.array([])
+            cr.execute(SQL("DELETE FROM ds_uplift_score WHERE model_id = %s", self.id))
+            write_columns(
+                cr,
+                "ds_uplift_score",
+                [
+                    ("model_id", "int4", np.full(len(partners), self.id)),
+                    ("partner_id", "int4", partners),
+                    ("score", "float8", scores),
+                ],
             )
-            scores = (
-                uplift.predict(model, self._matrix(rows, 9)) if rows else np.array([])
-            )
-            self.env.cr.execute(
-                SQL("DELETE FROM ds_uplift_score WHERE model_id = %s", self.id)
-            )
-            if rows:
-                self.env.cr.execute(
-                    SQL(
-                        """
-                        INSERT INTO ds_uplift_score (model_id, partner_id, score)
-                        SELECT %s, v.pid, v.score
-                          FROM unnest(%s::int[], %s::float8[]) AS v(pid, score)
-                        """,
-                        self.id,
-                        [row[1] for row in rows],
-                        scores.tolist(),
-                    )
-                )
         self.env["ds.uplift.score"].invalidate_model()
-        return len(rows)
+        return len(partners)
 
 
 class DsUpliftQiniPoint(models.Model):

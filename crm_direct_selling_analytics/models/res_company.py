@@ -29,6 +29,24 @@ class ResCompany(models.Model):
         help="No campaign is declared a winner (or loser) before both groups reach this size.",
     )
 
+    ds_decision_async_threshold = fields.Integer(
+        string="Background Training Threshold",
+        default=20000,
+        help="Decision models (uplift, lifetime value, next best products) whose data "
+        "concerns at least this many partners are trained by a background job: the Train "
+        "button returns at once and the form shows the progress. 0: always in the "
+        "background; -1: never.",
+    )
+
+    ds_reco_job_state = fields.Selection(
+        [("queued", "Queued"), ("done", "Done"), ("failed", "Failed")],
+        string="Next Best Products Job",
+        readonly=True,
+        copy=False,
+    )
+    ds_reco_job_user_id = fields.Many2one("res.users", readonly=True, copy=False)
+    ds_reco_job_error = fields.Text(readonly=True, copy=False)
+
     @api.constrains(
         "ds_holdout_pct", "ds_rfm_window_days", "ds_campaign_min_group_size"
     )

@@ -12,3 +12,6 @@ class ResConfigSettings(models.TransientModel):
     ds_campaign_min_group_size = fields.Integer(
         related="company_id.ds_campaign_min_group_size", readonly=False
     )
+    ds_decision_async_threshold = fields.Integer(
+        related="company_id.ds_decision_async_threshold", readonly=False
+    )

@@ -104,7 +104,7 @@ class DsReportChurn(models.Model):
                         THEN 'model' ELSE 'rule' END AS risk_source,
                    1 - clv.p_alive AS churn_probability, clv.expected_value_12m
               FROM agg a JOIN res_partner p ON p.id = a.partner_id
-         LEFT JOIN ds_partner_clv clv ON clv.partner_id = a.partner_id AND clv.company_id = %(company)s
+         LEFT JOIN (ds_partner_clv clv JOIN ds_clv_model clvm ON clvm.id = clv.model_id AND clvm.calibrated) ON clv.partner_id = a.partner_id AND clv.company_id = %(company)s
             """,
             moves=partner_moves(self.env.company.id, "1900-01-01", today),
             today=today,

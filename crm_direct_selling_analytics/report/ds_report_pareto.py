@@ -96,7 +96,7 @@ class DsReportPareto(models.Model):
                    r.pos <= ceil(0.2 * r.n) AS top20,
                    clv.p_alive, clv.expected_value_12m
               FROM ranked r JOIN res_partner p ON p.id = r.partner_id
-         LEFT JOIN ds_partner_clv clv ON clv.partner_id = r.partner_id AND clv.company_id = %(company)s
+         LEFT JOIN (ds_partner_clv clv JOIN ds_clv_model clvm ON clvm.id = clv.model_id AND clvm.calibrated) ON clv.partner_id = r.partner_id AND clv.company_id = %(company)s
             """,
             company=self.env.company.id,
             date_from=date_from,

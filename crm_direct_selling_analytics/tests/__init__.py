@@ -10,6 +10,7 @@ from . import test_export_values
 from . import test_field_guards
 from . import test_holdout_measurement
 from . import test_income_tour
+from . import test_npsql
 from . import test_recommendation
 from . import test_reports
 from . import test_rfm_segment

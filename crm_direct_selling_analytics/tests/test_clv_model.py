@@ -159,3 +159,134 @@ class TestClvModel(DsAnalyticsCommon, HttpCase):
         self.assertIn("at least 30", message)
         self.assertEqual(model.state, "draft")
         self.assertFalse(self.env["ds.partner.clv"].search_count([]))
+
+    def test_train_button_queues_a_background_job(self):
+        """Above the company's threshold the Train button returns at once without
+        training; the cron then trains as the user who pressed it and reports progress."""
+        self._simulate(400, seed=7)
+        self.company.ds_decision_async_threshold = 0  # always in the background
+        model = self.env["ds.clv.model"].create({"name": "Queued"})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        self.assertEqual(body["result"]["tag"], "display_notification")
+        model.invalidate_recordset()
+        self.assertEqual(model.job_state, "queued")
+        self.assertEqual(model.job_user_id, self.manager)
+        self.assertEqual(model.state, "draft", "the button did not train")
+        self.assertFalse(self.env["ds.partner.clv"].search_count([]))
+        self.assertIn("Queued", model.job_status_message)
+        again = self._press(self.manager, model, "action_train")
+        self.assertIn("already queued", again["error"]["data"]["message"])
+        self.env["ds.clv.model"].with_user(self.env.ref("base.user_root")).with_context(
+            ds_decision_progress_same_cursor=True
+        )._cron_train_queued()
+        model.invalidate_recordset()
+        self.assertEqual((model.state, model.job_state), ("trained", "done"))
+        self.assertEqual(model.progress, 100.0)
+        self.assertEqual(
+            self.env["ds.partner.clv"].search_count([("model_id", "=", model.id)]),
+            model.sample_size,
+        )
+        self.assertGreater(model.sample_size, 350)
+        self.assertEqual(model.message_ids[0].author_id, self.manager.partner_id)
+
+    def test_background_job_failure_is_reported(self):
+        partners = self._bulk_partners(50, "FewBg")
+        self._bulk_moves(
+            [(p.id, self.today - timedelta(days=100), 10.0, 0) for p in partners]
+        )
+        self.company.ds_decision_async_threshold = 0
+        model = self.env["ds.clv.model"].create({"holdout_days": 30})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        self.env["ds.clv.model"].with_context(
+            ds_decision_progress_same_cursor=True
+        )._cron_train_queued()
+        model.invalidate_recordset()
+        self.assertEqual((model.state, model.job_state), ("draft", "failed"))
+        self.assertIn("Too few repeat buyers", model.job_error)
+        self.assertIn("Too few repeat buyers", model.job_status_message)
+        self.assertFalse(self.env["ds.partner.clv"].search_count([]))
+        # pressed again, it is queued again (a failed job does not block the button)
+        self._press(self.manager, model, "action_train")
+        model.invalidate_recordset()
+        self.assertEqual(model.job_state, "queued")
+
+    def test_uncalibrated_model_is_not_used(self):
+        """Regular customers for a year and a half who all stopped buying when the held-out
+        days began: the model fitted before them predicts purchases that never came. It is
+        trained but not calibrated, and Churn Risk rates its repeat buyers by the rule."""
+        partners = self._bulk_partners(300, "Stopped")
+        cutoff = self.today - timedelta(days=182)
+        rows = []
+        for i, partner in enumerate(partners):
+            gap = 14 + 7 * (i % 6)  # every 2 to 7 weeks
+            first = 300 + 3 * (i % 70)
+            rows += [
+                (partner.id, cutoff - timedelta(days=first - gap * k), 25.0 + k % 7, 0)
+                for k in range(first // gap + 1)
+            ]
+        # a few still buy in the held-out days, far fewer than the model predicts
+        rows += [(p.id, self.today - timedelta(days=30), 25.0, 0) for p in partners[:3]]
+        self._bulk_moves(rows)
+        model = self.env["ds.clv.model"].create({"name": "Off"})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        model.invalidate_recordset()
+        self.assertEqual(model.state, "trained")
+        # hundreds of purchases predicted, 3 made
+        self.assertGreater(model.calibration_error_pct, 1000.0)
+        self.assertFalse(model.calibrated, "predictions far off on the held-out days")
+        regular = partners[5]
+        churn = self.env["ds.report.churn"].search([("partner_id", "=", regular.id)])
+        self.assertEqual(churn.risk_source, "rule")
+        self.assertFalse(churn.churn_probability)
+        self.assertNotIn("lifetime-value model", churn.reason)
+        best = self.env["ds.report.pareto"].search([], limit=1)
+        self.assertFalse(best.expected_value_12m)
+
+    def _short_history(self, prefix, end):
+        """200 customers who all first bought within six weeks before ``end``."""
+        partners = self._bulk_partners(200, prefix)
+        self._bulk_moves(
+            [
+                (p.id, end - timedelta(days=7 * k + (i % 5)), 25.0 + k, 0)
+                for i, p in enumerate(partners)
+                for k in range(1 + i % 6)
+            ]
+        )
+        return partners
+
+    def test_history_too_short_to_check(self):
+        """Every customer first bought within six weeks before the held-out days: the
+        model fitted before them has no finite prediction (before: "cannot convert float
+        NaN to integer"). Trained on the whole history, but not shown as calibrated."""
+        partners = self._short_history("Short", self.today - timedelta(days=182))
+        self._bulk_moves(
+            [(p.id, self.today - timedelta(days=30), 25.0, 0) for p in partners[:3]]
+        )
+        model = self.env["ds.clv.model"].create({"name": "Short"})
+        body = self._press(self.manager, model, "action_train")
+        self.assertNotIn("error", body, body.get("error"))
+        model.invalidate_recordset()
+        self.assertEqual(model.state, "trained")
+        self.assertFalse(model.calibrated)
+        self.assertIn("could not be checked", model.calibration_note)
+        self.assertFalse(model.calibration_ids)
+        churn = self.env["ds.report.churn"].search(
+            [("partner_id", "=", partners[5].id)]
+        )
+        self.assertEqual(churn.risk_source, "rule")
+
+    def test_history_too_short_to_predict(self):
+        """Every customer first bought within the last six weeks: no finite prediction
+        at all. A clear message, no score written."""
+        self._short_history("Recent", self.today)
+        model = self.env["ds.clv.model"].create({"name": "Recent", "holdout_days": 7})
+        body = self._press(self.manager, model, "action_train")
+        message = body["error"]["data"]["message"]
+        self.assertIn("did not converge", message)
+        self.assertIn("no score was written", message)
+        model.invalidate_recordset()
+        self.assertEqual(model.state, "draft")
+        self.assertFalse(self.env["ds.partner.clv"].search_count([]))

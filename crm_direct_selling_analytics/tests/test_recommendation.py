@@ -106,3 +106,78 @@ class TestRecommendation(DsAnalyticsCommon, HttpCase):
                 ]
             )
         )
+
+    def test_recompute_in_the_background(self):
+        self.company.ds_decision_async_threshold = 0
+        body = call_button(
+            self,
+            self.manager.login,
+            "ds.partner.recommendation",
+            "action_compute_all",
+            [],
+        )
+        self.assertNotIn("error", body, body.get("error"))
+        self.assertEqual(body["result"]["tag"], "display_notification")
+        self.company.invalidate_recordset()
+        self.assertEqual(self.company.ds_reco_job_state, "queued")
+        Reco = self.env["ds.partner.recommendation"]
+        self.assertFalse(Reco.search_count([]), "the button did not compute")
+        self.env["ds.partner.recommendation"]._cron_compute_queued()
+        self.assertEqual(self.company.ds_reco_job_state, "done")
+        shake_only = next(p for p, b in self.baskets.items() if b == (self.shake,))
+        self.assertEqual(shake_only.ds_next_product_id, self.bar)
+
+    def test_campaign_mails_each_member_their_own_recommendation(self):
+        """A campaign with "Recommend each member's next product": its mailing, created
+        through the web client's button, names each recipient's own next best product:
+        Bar for a shake buyer, Mug for a tea buyer, nothing for a member without one."""
+        self.env["ds.partner.recommendation"]._compute_company(self.company)
+        self.manager.groups_id |= self.env.ref("mass_mailing.group_mass_mailing_user")
+        wanted = {(self.shake,), (self.tea,), (self.shake, self.bar)}
+        members = self.env["res.partner"].browse(
+            [p.id for p, b in self.baskets.items() if b in wanted]
+        )
+        for partner in members:
+            partner.email = f"{partner.name.replace(' ', '').lower()}@example.com"
+        today = fields.Date.context_today(self.env["ds.campaign"])
+        campaign = self.env["ds.campaign"].create(
+            {
+                "name": "Picked for you",
+                "segment_id": self._segment_of(members, "Reco audience").id,
+                "seed": "reco",
+                "control_pct": 30.0,
+                "stratify": False,
+                "recommend_product": True,
+                "date_start": today,
+                "date_end": today + timedelta(days=30),
+            }
+        )
+        campaign.action_assign()
+        target = campaign.member_ids.filtered(lambda m: m.group == "target").partner_id
+        shake_buyer = next(p for p in target if self.baskets[p] == (self.shake,))
+        tea_buyer = next(p for p in target if self.baskets[p] == (self.tea,))
+        both = next(p for p in target if self.baskets[p] == (self.shake, self.bar))
+        body = call_button(
+            self,
+            self.manager.login,
+            "ds.campaign",
+            "action_create_mailing",
+            campaign.ids,
+        )
+        self.assertNotIn("error", body, body.get("error"))
+        mailing = self.env["mailing.mailing"].browse(body["result"]["res_id"])
+        self.assertIn("ds_next_product_id", mailing.body_html)
+        mailing.write({"keep_archives": True, "email_from": "shop@example.com"})
+        campaign.action_launch()
+        self.env["mailing.mailing"]._process_mass_mailing_queue()
+        self.env["mailing.mailing"]._process_mass_mailing_queue()
+        self.assertEqual(mailing.state, "done")
+        mails = self.env["mail.mail"].sudo().search([("mailing_id", "=", mailing.id)])
+        by_partner = {mail.res_id: mail.body_html for mail in mails}
+        self.assertEqual(set(by_partner), set(target.ids), "the target group only")
+        self.assertIn("Picked for you:", by_partner[shake_buyer.id])
+        self.assertIn("Bar", by_partner[shake_buyer.id])
+        self.assertNotIn("Mug", by_partner[shake_buyer.id])
+        self.assertIn("Mug", by_partner[tea_buyer.id])
+        self.assertNotIn("Bar", by_partner[tea_buyer.id])
+        self.assertNotIn("Picked for you", by_partner[both.id], "no recommendation")

@@ -167,3 +167,50 @@ class TestUpliftModel(DsAnalyticsCommon, HttpCase):
         self.assertIn("Too little to learn from", message)
         self.assertIn("At least 200 members", message)
         self.assertEqual(model.state, "draft")
+
+    def test_train_button_queues_a_background_job(self):
+        """Above the company's threshold the button returns at once (the data checks run
+        first: too little to learn is said at once, never queued); the cron then trains."""
+        self.company.ds_decision_async_threshold = 0
+        tiny, __ = self._finished_campaign("UpliftTinyBg", effect=True, size=150)
+        refused = self.env["ds.uplift.model"].create(
+            {"name": "Tiny", "campaign_ids": [Command.set(tiny.ids)]}
+        )
+        body = call_button(
+            self, self.manager.login, refused._name, "action_train", refused.ids
+        )
+        self.assertIn("Too little to learn from", body["error"]["data"]["message"])
+        self.assertFalse(refused.job_state)
+        campaign, __ = self._finished_campaign("UpliftBg", effect=True)
+        model = self.env["ds.uplift.model"].create(
+            {"name": "Background", "campaign_ids": [Command.set(campaign.ids)]}
+        )
+        body = call_button(
+            self, self.manager.login, model._name, "action_train", model.ids
+        )
+        self.assertNotIn("error", body, body.get("error"))
+        self.assertEqual(body["result"]["tag"], "display_notification")
+        model.invalidate_recordset()
+        self.assertEqual((model.state, model.job_state), ("draft", "queued"))
+        self.assertFalse(model.score_count)
+        self.assertFalse(
+            self.env.execute_query(
+                SQL("SELECT 1 FROM ds_uplift_score WHERE model_id = %s", model.id)
+            )
+        )
+        self.env["ds.uplift.model"].with_context(
+            ds_decision_progress_same_cursor=True
+        )._cron_train_queued()
+        model.invalidate_recordset()
+        self.assertEqual((model.state, model.job_state), ("trained", "done"))
+        self.assertEqual(model.progress, 100.0)
+        self.assertEqual(model.sample_size + model.test_size, 3000)
+        self.assertGreater(model.score_count, 0)
+        # the job trains exactly as the button does inline
+        inline = self.env["ds.uplift.model"].create(
+            {"name": "Inline", "campaign_ids": [Command.set(campaign.ids)]}
+        )
+        inline.with_context(ds_decision_inline=True).action_train()
+        self.assertEqual((inline.state, inline.job_state), ("trained", False))
+        for name in ("qini_auc", "qini_random_auc", "qini_gain_low", "trustworthy"):
+            self.assertEqual(model[name], inline[name], name)

@@ -20,17 +20,31 @@ from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
 
 
-def _bgnbd_ll(params, x, tx, T, w):
+def _distinct(values):
+    """(distinct values, index of each value among them): the terms of a likelihood that
+    depend on one variable only are computed once per distinct value and gathered. The
+    summaries have few distinct x (repeat days), t_x and T (days / 7), so a million rows
+    cost a few hundred transcendental calls per term instead of a million; each gathered
+    element is the very value the full computation gives (same operands, same order)."""
+    return np.unique(values, return_inverse=True)
+
+
+def _bgnbd_ll(params, x, tx, T, w, index=None):
+    (ux, ix), (utx, itx), (uT, iT) = index or (
+        _distinct(x),
+        _distinct(tx),
+        _distinct(T),
+    )
     r, alpha, a, b = np.exp(params)
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
+    a1 = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha))[ix]
+    a2 = (gammaln(a + b) + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))[ix]
+    r_x = (r + ux)[ix]
+    a3 = -r_x * np.log(alpha + uT)[iT]
     with np.errstate(divide="ignore", invalid="ignore"):
         a4 = np.where(
             x > 0,
-            np.log(a)
-            - np.log(np.maximum(b + x - 1, 1e-12))
-            - (r + x) * np.log(alpha + tx),
+            (np.log(a) - np.log(np.maximum(b + ux - 1, 1e-12)))[ix]
+            - r_x * np.log(alpha + utx)[itx],
             -np.inf,
         )
     ll = a1 + a2 + np.logaddexp(a3, a4)
@@ -42,8 +56,13 @@ def bgnbd_fit(x, tx, T, weights=None):
     x, tx, T = (np.asarray(v, dtype=float) for v in (x, tx, T))
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     start = np.log([1.0, max(T.mean(), 1.0), 1.0, 1.0])
+    index = (_distinct(x), _distinct(tx), _distinct(T))
     res = minimize(
-        _bgnbd_ll, start, args=(x, tx, T, w), method="L-BFGS-B", bounds=[(-10, 10)] * 4
+        _bgnbd_ll,
+        start,
+        args=(x, tx, T, w, index),
+        method="L-BFGS-B",
+        bounds=[(-10, 10)] * 4,
     )
     return tuple(float(v) for v in np.exp(res.x))
 
@@ -83,16 +102,17 @@ def bgnbd_expected(params, t, x, tx, T):
     return num / den
 
 
-def _gg_ll(params, x, m, w):
+def _gg_ll(params, x, m, w, index=None):
+    (ux, ix), log_m, x_m = index or (_distinct(x), np.log(m), x * m)
     p, q, g = np.exp(params)
+    px = p * ux
     ll = (
-        gammaln(p * x + q)
-        - gammaln(p * x)
+        (gammaln(px + q) - gammaln(px))[ix]
         - gammaln(q)
         + q * np.log(g)
-        + (p * x - 1) * np.log(m)
-        + p * x * np.log(x)
-        - (p * x + q) * np.log(g + x * m)
+        + (px[ix] - 1) * log_m
+        + (px * np.log(ux))[ix]
+        - (px + q)[ix] * np.log(g + x_m)
     )
     return -(w * ll).sum() / w.sum()
 
@@ -103,8 +123,13 @@ def gamma_gamma_fit(x, m, weights=None):
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     start = np.log([2.0, 3.0, max(m.mean(), 1.0)])
+    index = (_distinct(x), np.log(m), x * m)
     res = minimize(
-        _gg_ll, start, args=(x, m, w), method="L-BFGS-B", bounds=[(-10, 15)] * 3
+        _gg_ll,
+        start,
+        args=(x, m, w, index),
+        method="L-BFGS-B",
+        bounds=[(-10, 15)] * 3,
     )
     return tuple(float(v) for v in np.exp(res.x))
 

@@ -904,6 +904,111 @@ class DirectSellingPortal(CustomerPortal):
         )
         return request.render("crm_direct_selling_portal.portal_my_customers", values)
 
+    def _ds_customers_by_product(self, leader, limit=50):
+        """Per product, the leader's own referred customers who are due to reorder it (as
+        long since their last purchase of it, credited to the leader, as their usual gap
+        between two purchases of it) and those whose next best products include it (top
+        3), in one SQL statement. [{product, due: [...], likely: [...]}], products with
+        the most due customers first; at most ``limit`` customers per list."""
+        request.env["account.move"].flush_model()
+        request.env["account.move.line"].flush_model()
+        request.env["res.partner"].flush_model(
+            ["ds_referrer_id", "commercial_partner_id"]
+        )
+        rows = request.env.execute_query(
+            SQL(
+                """
+                WITH c AS (
+                    SELECT p.id, COALESCE(p.commercial_partner_id, p.id) AS cp
+                      FROM res_partner p
+                     WHERE p.ds_referrer_id = %(leader)s AND p.active
+                ), days AS (
+                    SELECT DISTINCT am.commercial_partner_id AS cp, l.product_id, am.invoice_date AS d
+                      FROM account_move am
+                      JOIN account_move_line l ON l.move_id = am.id
+                     WHERE am.commercial_partner_id IN (SELECT cp FROM c)
+                       AND am.ds_distributor_id = %(leader)s AND am.state = 'posted'
+                       AND am.move_type = 'out_invoice'
+                       AND l.display_type = 'product' AND l.product_id IS NOT NULL
+                ), gaps AS (
+                    SELECT cp, product_id, d,
+                           d - LAG(d) OVER (PARTITION BY cp, product_id ORDER BY d) AS gap
+                      FROM days
+                ), rhythm AS (
+                    SELECT cp, product_id, MAX(d) AS last_d,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY gap)
+                               FILTER (WHERE gap IS NOT NULL) AS usual
+                      FROM gaps GROUP BY cp, product_id
+                ), due AS (
+                    SELECT 'due' AS kind, c.id AS partner_id, rh.product_id,
+                           (%(today)s::date - rh.last_d)::float8 AS since, rh.usual::float8 AS usual
+                      FROM rhythm rh JOIN c ON c.cp = rh.cp
+                     WHERE rh.usual IS NOT NULL AND %(today)s::date - rh.last_d >= rh.usual
+                ), likely AS (
+                    SELECT 'likely', c.id, r.product_id, r.score, r.lift
+                      FROM ds_partner_recommendation r JOIN c ON c.cp = r.partner_id
+                     WHERE r.company_id = %(company)s AND r.rank <= 3
+                ), alls AS (
+                    SELECT * FROM due UNION ALL SELECT * FROM likely
+                )
+                SELECT kind, partner_id, product_id, since, usual FROM (
+                    SELECT a.*, ROW_NUMBER() OVER (
+                               PARTITION BY a.kind, a.product_id
+                               ORDER BY CASE WHEN a.kind = 'due' THEN a.since - a.usual
+                                             ELSE a.since END DESC, a.partner_id) AS nr
+                      FROM alls a
+                ) x WHERE x.nr <= %(limit)s
+                ORDER BY product_id, kind, nr
+                """,
+                leader=leader.id,
+                company=leader.company_id.id,
+                today=fields.Date.context_today(leader),
+                limit=limit,
+            )
+        )
+        partners = request.env["res.partner"].sudo().browse({row[1] for row in rows})
+        products = (
+            request.env["product.product"].sudo().browse({row[2] for row in rows})
+        )
+        by_product = {}
+        for kind, partner_id, product_id, first, second in rows:
+            entry = by_product.setdefault(
+                product_id,
+                {"product": products.browse(product_id), "due": [], "likely": []},
+            )
+            partner = partners.browse(partner_id)
+            if kind == "due":
+                entry["due"].append(
+                    {"partner": partner, "since": round(first), "usual": round(second)}
+                )
+            else:
+                entry["likely"].append({"partner": partner, "score": first})
+        return sorted(
+            by_product.values(),
+            key=lambda e: (
+                -len(e["due"]),
+                -len(e["likely"]),
+                e["product"].display_name,
+            ),
+        )
+
+    @route(
+        "/my/customers/products", type="http", auth="user", website=True, readonly=True
+    )
+    def ds_portal_customers_by_product(self, **kw):
+        leader = self._ds_leader()
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ds_customers_products",
+                "leader": leader,
+                "groups": self._ds_customers_by_product(leader),
+            }
+        )
+        return request.render(
+            "crm_direct_selling_portal.portal_my_customers_by_product", values
+        )
+
     @route(
         "/my/customers/<int:partner_id>",
         type="http",

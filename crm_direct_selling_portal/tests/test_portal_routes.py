@@ -418,6 +418,89 @@ class TestDsPortalRoutes(DsPortalCommon):
         self.assertNotIn("Likely to want", rita_row)
         self.assertNotIn("Customer of Sam", text)
 
+    def _product_group(self, text, product):
+        match = re.search(
+            rf'<div[^>]*o_ds_product_group[^>]*data-product-id="{product.id}".*?'
+            r"(?=<div[^>]*o_ds_product_group|$)",
+            text,
+            re.S,
+        )
+        self.assertTrue(match, f"no group for {product.name}")
+        return match.group(0)
+
+    def _listed(self, html, css, partner):
+        return bool(re.search(rf'class="{css}" data-customer-id="{partner.id}"', html))
+
+    def test_customers_due_to_reorder_each_product(self):
+        """Per product, the leader's customers due to reorder it (by their own rhythm
+        for that product) and those likely to want it; another leader's customers
+        never, even when due for the same product."""
+        shake = self.env["product.product"].create(
+            {"name": "DSP Shake", "list_price": 30.0, "ds_pv": 3.0}
+        )
+        mask = self.env["product.product"].create(
+            {"name": "DSP Mask", "list_price": 9.0}
+        )
+        today = fields.Date.context_today(self.env["res.partner"])
+        cleo = self.consumer_partner
+        rita = self.env["res.partner"].create(
+            {"name": "Recent Rita", "ds_referrer_id": self.lana.id}
+        )
+        plan = [
+            (cleo, shake, (100, 70, 40)),  # every 30 days, 40 since: due
+            (cleo, mask, (25, 15, 5)),  # every 10 days, 5 since: not due
+            (rita, shake, (25, 15, 5)),  # not due
+            (rita, mask, (60,)),  # bought once: no rhythm, never due
+            (self.sam_customer, shake, (100, 70, 40)),  # due, but Sam's
+        ]
+        for partner, product, days in plan:
+            self.product = product
+            for day in days:
+                self._customer_invoice(
+                    partner, [(1, product.list_price)], day=today - timedelta(days=day)
+                )
+        self.env.flush_all()
+        company = self.lana.company_id.id
+        self.env.cr.execute(
+            "INSERT INTO ds_partner_recommendation (partner_id, company_id, product_id, rank, "
+            "score, lift) VALUES (%s, %s, %s, 1, 0.5, 2.0), (%s, %s, %s, 1, 0.5, 2.0)",
+            [rita.id, company, shake.id, self.sam_customer.id, company, mask.id],
+        )
+        self.login(self.user_lana)
+        response = self.url_open("/my/customers/products")
+        self.assertEqual(response.status_code, 200)
+        text = response.text
+        shake_html = self._product_group(text, shake)
+        self.assertIn("Customers due to reorder DSP Shake", shake_html)
+        self.assertTrue(self._listed(shake_html, "o_ds_due_customer", cleo))
+        self.assertIn("last bought 40 days ago, usually every 30 days", shake_html)
+        self.assertFalse(self._listed(shake_html, "o_ds_due_customer", rita))
+        self.assertTrue(self._listed(shake_html, "o_ds_likely_customer", rita))
+        # nobody of Lana's is due for the mask (Cleo's rhythm says not yet, Rita bought it
+        # once: no rhythm) nor likely to want it: no mask group
+        self.assertNotIn(f'data-product-id="{mask.id}"', text)
+        self.assertNotIn("Customer of Sam", text)
+        self.assertNotIn(f'data-customer-id="{self.sam_customer.id}"', text)
+        # Sam sees his own customer due for the shake, and none of Lana's
+        self.login(self.user_sam)
+        text = self.url_open("/my/customers/products").text
+        shake_html = self._product_group(text, shake)
+        self.assertTrue(
+            self._listed(shake_html, "o_ds_due_customer", self.sam_customer)
+        )
+        self.assertTrue(
+            self._listed(
+                self._product_group(text, mask),
+                "o_ds_likely_customer",
+                self.sam_customer,
+            )
+        )
+        self.assertNotIn("Consumer Cleo", text)
+        self.assertNotIn("Recent Rita", text)
+        # a consumer (not a leader) gets no such page
+        self.login(self.user_consumer)
+        self.assertEqual(self.url_open("/my/customers/products").status_code, 403)
+
     # ------------------------------------------------------------------ numbers
     def test_numbers_with_thousands_separators(self):
         """PV / GV figures are formatted per the user's language (en_US: 12,345.50)."""
