@@ -16,6 +16,7 @@
         "sale",
         "loyalty",
         "mass_mailing",
+        "website_slides",
     ],
     "data": [
         "security/ir.model.access.csv",
@@ -24,6 +25,8 @@
         "views/ds_distributor_views.xml",
         "views/ds_portal_templates.xml",
         "views/ds_portal_message_views.xml",
+        "views/ds_training_views.xml",
+        "views/ds_training_templates.xml",
     ],
     "assets": {
         "web.assets_frontend": [

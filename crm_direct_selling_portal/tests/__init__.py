@@ -7,4 +7,5 @@ from . import (
     test_portal_statement,
     test_portal_tour,
     test_rank_progress,
+    test_training,
 )
