@@ -5,6 +5,7 @@ from . import (
     ds_segment,
     res_company,
     res_config_settings,
+    res_groups,
     res_partner,
     res_users,
     sale_order,

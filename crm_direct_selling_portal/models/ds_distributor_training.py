@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 
@@ -155,7 +156,14 @@ class DsDistributor(models.Model):
             )
 
     def action_ds_view_courses(self):
+        """The course memberships of this distributor: eLearning officers only (the
+        smart button is theirs), and only for a distributor they can read."""
         self.ensure_one()
+        if not self.env.user.has_group("website_slides.group_website_slides_officer"):
+            raise AccessError(
+                _("Only eLearning officers can open the courses of a distributor.")
+            )
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Courses of %s", self.name),

@@ -96,15 +96,16 @@ class SlideChannel(models.Model):
                     )
                 )
 
-    def _ds_check_rank_members(self, partner_ids):
-        """Raise ValidationError when a partner of ``partner_ids`` may not join a
-        rank-gated course of ``self``: one query for all courses and partners."""
+    def _ds_refused_members(self, partner_ids, limit=None):
+        """[(course id, partner id)] of the partners of ``partner_ids`` who may not
+        join the rank-gated courses of ``self``: one query for all of them. Partners of
+        internal users (trainers, back office) are never refused."""
         gated = self.filtered("ds_min_rank_id")
         if not gated or not partner_ids:
-            return
+            return []
         self.flush_model(["ds_min_rank_id"])
         self.env["ds.distributor"].flush_model(["highest_rank_id", "rank_id", "state"])
-        rows = self.env.execute_query(
+        return self.env.execute_query(
             SQL(
                 """SELECT c.id, p.id
                      FROM slide_channel c
@@ -116,12 +117,18 @@ class SlideChannel(models.Model):
                           SELECT 1 FROM res_users u
                            WHERE u.partner_id = p.id AND NOT u.share)
                     ORDER BY c.id, p.id
-                    LIMIT 6""",
+                    %(limit)s""",
                 partners=list(partner_ids),
                 channels=gated.ids,
                 seq=self._ds_rank_sequence_sql("p"),
+                limit=SQL("LIMIT %s", limit) if limit else SQL(),
             )
         )
+
+    def _ds_check_rank_members(self, partner_ids):
+        """Raise ValidationError when a partner of ``partner_ids`` may not join a
+        rank-gated course of ``self``, naming the course, the rank and the partners."""
+        rows = self._ds_refused_members(partner_ids, limit=6)
         if rows:
             channel = self.browse(rows[0][0]).sudo()
             partners = self.env["res.partner"].sudo().browse([r[1] for r in rows[:5]])
@@ -136,9 +143,29 @@ class SlideChannel(models.Model):
             )
 
     def _action_add_members(self, target_partners, member_status="joined", **kwargs):
-        # refused before anything is written, with the rank named (the constraint on
-        # slide.channel.partner stays the guard of every other path)
-        self._ds_check_rank_members(target_partners.ids)
-        return super()._action_add_members(
+        if not self.env.context.get("ds_rank_skip_refused"):
+            # refused before anything is written, with the rank named (the constraint
+            # on slide.channel.partner stays the guard of every other path)
+            self._ds_check_rank_members(target_partners.ids)
+            return super()._action_add_members(
+                target_partners, member_status=member_status, **kwargs
+            )
+        # automatic enrolment (auto-enrol groups): partners below the rank are left out
+        refused = {}
+        for channel_id, partner_id in self._ds_refused_members(target_partners.ids):
+            refused.setdefault(channel_id, set()).add(partner_id)
+        open_channels = self.filtered(lambda c: c.id not in refused)
+        result = super(SlideChannel, open_channels)._action_add_members(
             target_partners, member_status=member_status, **kwargs
         )
+        for channel in self - open_channels:
+            allowed = target_partners.filtered(lambda p, c=channel: p.id not in refused[c.id])
+            result |= super(SlideChannel, channel)._action_add_members(
+                allowed, member_status=member_status, **kwargs
+            )
+        return result
+
+    def _add_groups_members(self):
+        return super(
+            SlideChannel, self.with_context(ds_rank_skip_refused=True)
+        )._add_groups_members()

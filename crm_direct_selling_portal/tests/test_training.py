@@ -289,6 +289,30 @@ class TestDsTraining(DsPortalCommon):
         self.assertFalse(error, error)
         self.assertTrue(self._memberships(self.silver_course, self.fay.partner_id))
 
+    def test_rank_gate_auto_enrol_group(self):
+        """A gated course enrolling the portal group automatically: granting portal
+        access to a distributor below the rank still works and leaves them out; one at
+        the rank joins."""
+        self.silver_course.enroll_group_ids = [
+            Command.set(self.env.ref("base.group_portal").ids)
+        ]
+        self.assertNotIn(self.fay.partner_id, self.silver_course.partner_ids)
+        self.assertIn(self.lana.partner_id, self.silver_course.partner_ids)
+        low = self.env["ds.distributor"].create(
+            {"name": "DST Low", "email": "dst.low@example.com"}
+        )
+        high = self.env["ds.distributor"].create(
+            {
+                "name": "DST High",
+                "email": "dst.high@example.com",
+                "highest_rank_id": self.rank_gold.id,
+            }
+        )
+        (low | high).action_ds_grant_portal()
+        self.assertTrue(low.partner_id.user_ids)
+        self.assertFalse(self._memberships(self.silver_course, low.partner_id))
+        self.assertTrue(self._memberships(self.silver_course, high.partner_id))
+
     # ------------------------------------------------------------------ leader view
     def test_leader_sees_downline_completion(self):
         self.onboarding._action_add_members(self.fay.partner_id | self.bob.partner_id)
