@@ -136,9 +136,7 @@ class DsDistributor(models.Model):
     def _compute_ds_training(self):
         stats = self.sudo()._ds_training_stats() if self.ids else {}
         for distributor in self:
-            followed, completed, onboarding = stats.get(
-                distributor.id, (0, 0, None)
-            )
+            followed, completed, onboarding = stats.get(distributor.id, (0, 0, None))
             distributor.ds_course_count = followed
             distributor.ds_course_completed_count = completed
             distributor.ds_onboarding_completion = onboarding or 0

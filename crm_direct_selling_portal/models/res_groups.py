@@ -6,6 +6,6 @@ class ResGroups(models.Model):
 
     def write(self, vals):
         # users added to a course's auto-enrol group join it unless its rank is not reached
-        return super(
-            ResGroups, self.with_context(ds_rank_skip_refused=True)
-        ).write(vals)
+        return super(ResGroups, self.with_context(ds_rank_skip_refused=True)).write(
+            vals
+        )

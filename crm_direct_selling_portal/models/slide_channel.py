@@ -159,7 +159,9 @@ class SlideChannel(models.Model):
             target_partners, member_status=member_status, **kwargs
         )
         for channel in self - open_channels:
-            allowed = target_partners.filtered(lambda p, c=channel: p.id not in refused[c.id])
+            allowed = target_partners.filtered(
+                lambda p, c=channel: p.id not in refused[c.id]
+            )
             result |= super(SlideChannel, channel)._action_add_members(
                 allowed, member_status=member_status, **kwargs
             )

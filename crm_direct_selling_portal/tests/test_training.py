@@ -86,7 +86,9 @@ class TestDsTraining(DsPortalCommon):
         return (
             self.env["slide.channel.partner"]
             .sudo()
-            .search([("channel_id", "=", channel.id), ("partner_id", "in", partners.ids)])
+            .search(
+                [("channel_id", "=", channel.id), ("partner_id", "in", partners.ids)]
+            )
         )
 
     def _complete(self, user, slides):
@@ -184,7 +186,9 @@ class TestDsTraining(DsPortalCommon):
             wizard.action_import()
             self.env.flush_all()
             counts.append(self.env.cr.sql_log_count - before)
-            imported = self.env["ds.distributor"].search([("code", "=like", f"{prefix}%")])
+            imported = self.env["ds.distributor"].search(
+                [("code", "=like", f"{prefix}%")]
+            )
             self.assertEqual(len(imported), n)
             self.assertEqual(
                 len(self._memberships(self.onboarding, imported.partner_id)), n
@@ -196,7 +200,9 @@ class TestDsTraining(DsPortalCommon):
         with self.assertRaises(ValidationError):
             self.onboarding.ds_min_rank_id = self.rank_gold
         with self.assertRaises(ValidationError):
-            self.company.ds_onboarding_channel_ids = [Command.link(self.silver_course.id)]
+            self.company.ds_onboarding_channel_ids = [
+                Command.link(self.silver_course.id)
+            ]
 
     # ------------------------------------------------------------------ rank gating
     @mute_logger("odoo.http", "odoo.addons.base.models.ir_rule")
@@ -236,7 +242,10 @@ class TestDsTraining(DsPortalCommon):
             self.silver_course.sudo()._action_add_members(self.fay.partner_id)
         with self.assertRaises(ValidationError):
             self.env["slide.channel.partner"].sudo().create(
-                {"channel_id": self.silver_course.id, "partner_id": self.fay.partner_id.id}
+                {
+                    "channel_id": self.silver_course.id,
+                    "partner_id": self.fay.partner_id.id,
+                }
             )
         # the course list shows the course locked with the rank needed
         page = self.url_open("/slides/all").text
