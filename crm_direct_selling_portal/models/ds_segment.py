@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 
@@ -45,22 +45,31 @@ class DsSegment(models.Model):
                 )
             )
         if self.ds_onboarding:
+            # no onboarding course (the setting cleared after the segment was saved):
+            # nobody has completed it, every distributor has not
             onboarding = self.company_id.sudo().ds_onboarding_channel_ids
-            if not onboarding:
-                raise UserError(
-                    _(
-                        "Segment %s: the company has no onboarding course "
-                        "(Settings, Direct Selling, Training).",
-                        self.name,
-                    )
-                )
-            completed = self._ds_completed_all_sql(onboarding.ids)
+            completed = self._ds_completed_all_sql(onboarding.ids or [0])
             if self.ds_onboarding == "completed":
                 conds.append(SQL("p.id IN (%s)", completed))
             else:
                 conds.append(SQL("p.ds_distributor_id IS NOT NULL"))
                 conds.append(SQL("p.id NOT IN (%s)", completed))
         return conds
+
+    @api.constrains("ds_onboarding", "company_id")
+    def _check_ds_onboarding(self):
+        for segment in self:
+            if (
+                segment.ds_onboarding
+                and not segment.company_id.sudo().ds_onboarding_channel_ids
+            ):
+                raise ValidationError(
+                    _(
+                        "Segment %s: the company has no onboarding course to complete "
+                        "(Settings, Direct Selling, Training).",
+                        segment.name,
+                    )
+                )
 
     @api.depends("ds_course_completed_ids", "ds_onboarding")
     @api.depends_context("uid")

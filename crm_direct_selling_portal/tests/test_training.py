@@ -221,6 +221,9 @@ class TestDsTraining(DsPortalCommon):
         self.assertNotIn("DST-SILVER-CONTENT", response.text)
         self.assertIn("no_rights", response.url)
 
+        response = self.url_open(f"/slides/embed/{self.silver_slide.id}")
+        self.assertNotIn("DST-SILVER-CONTENT", response.text)
+
         result, error = self._json(
             "/slides/slide/get_html_content", {"slide_id": self.silver_slide.id}
         )
@@ -407,6 +410,15 @@ class TestDsTraining(DsPortalCommon):
         self.assertEqual(members[not_done], expected)
         self.assertIn(self.dan.partner_id.id, members[not_done])
         self.assertNotIn(self.consumer_partner.id, members[not_done])
+
+        # an onboarding criterion needs onboarding courses
+        self.company.ds_onboarding_channel_ids = [Command.clear()]
+        with self.assertRaises(ValidationError):
+            Segment.create({"name": "DST nothing", "ds_onboarding": "completed"})
+        # cleared after the segment was saved: nobody completed, nothing fails
+        (done | not_done).action_refresh()
+        self.assertEqual(done.member_count, 0)
+        self.assertEqual(not_done.member_count, len(expected) + 1)
 
     # ------------------------------------------------------------------ tour
     def test_training_tour(self):
