@@ -19,6 +19,7 @@
         "website_sale",
         # the autoship tests and tour charge saved tokens of the demo provider
         "payment_demo",
+        "website_slides",
     ],
     "data": [
         "security/ir.model.access.csv",
@@ -29,6 +30,8 @@
         "views/ds_shop_templates.xml",
         "views/ds_portal_message_views.xml",
         "views/ds_autoship_portal_templates.xml",
+        "views/ds_training_views.xml",
+        "views/ds_training_templates.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -236,10 +236,16 @@ class DsSegment(models.Model):
             ]
             conds.append(SQL("p.zip LIKE ANY (%s)", patterns))
         conds += self._category_conditions(today)
+        conds += self._extra_conditions(today)
         return SQL(
             "SELECT p.id AS partner_id FROM res_partner p LEFT JOIN ds_distributor d ON d.id = p.ds_distributor_id WHERE %s",
             SQL(" AND ").join(conds),
         )
+
+    def _extra_conditions(self, today):
+        """Criteria added by other addons (e.g. training in crm_direct_selling_portal):
+        a list of SQL conditions on ``p`` (res_partner) and ``d`` (ds_distributor)."""
+        return []
 
     def _activity_conditions(self, today):
         """Active in each / inactive in all of the last N ended periods (ds.volume.is_active)."""

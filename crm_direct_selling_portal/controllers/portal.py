@@ -271,6 +271,9 @@ class DirectSellingPortal(CustomerPortal):
                 "searchbar_sortings": sortings,
                 "referral_url": self._ds_referral_url(leader),
                 "default_url": "/my/network",
+                # courses of the members of this page only (their ids come from the
+                # leader's subtree query above): one query
+                "training": members._ds_training_stats(),
             }
         )
         return request.render("crm_direct_selling_portal.portal_my_network", values)
@@ -377,6 +380,7 @@ class DirectSellingPortal(CustomerPortal):
                 "max_gv": max(volumes.mapped("gv") or [0.0]) or 1.0,
                 "frontline_count": frontline_count,
                 "level": member._ds_own_depth() - leader._ds_own_depth(),
+                "training": self._ds_member_training(member),
                 "share_contact": member.ds_portal_share_contact,
                 # the sponsor is shown only when it is inside the leader's subtree
                 "sponsor_visible": member.sponsor_id
@@ -388,6 +392,37 @@ class DirectSellingPortal(CustomerPortal):
         return request.render(
             "crm_direct_selling_portal.portal_my_network_member", values
         )
+
+    def _ds_member_training(self, member):
+        """Courses of ``member`` (sudo: the caller checked the member is in the
+        leader's subtree): figures and one line per course joined."""
+        followed, completed, onboarding = member._ds_training_stats().get(
+            member.id, (0, 0, None)
+        )
+        memberships = (
+            request.env["slide.channel.partner"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", member.partner_id.id),
+                    ("member_status", "!=", "invited"),
+                ],
+                order="id",
+            )
+        )
+        return {
+            "followed": followed,
+            "completed": completed,
+            "onboarding": onboarding,
+            "courses": [
+                {
+                    "name": m.channel_id.name,
+                    "status": m.member_status,
+                    "completion": m.completion,
+                }
+                for m in memberships
+            ],
+        }
 
     # ------------------------------------------------------------------
     # Team orders: sale orders credited to members of the leader's downline

@@ -1,10 +1,18 @@
 from . import (
     ds_autoship,
     ds_distributor,
+    ds_distributor_training,
     ds_portal_message,
+    ds_segment,
     product_pricelist,
+    res_company,
+    res_config_settings,
+    res_groups,
     res_partner,
     res_users,
     sale_order,
+    slide_channel,
+    slide_channel_partner,
+    slide_slide,
     website,
 )

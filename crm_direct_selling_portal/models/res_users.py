@@ -52,6 +52,17 @@ def ds_attribute_referral(env, partners):
 class ResUsers(models.Model):
     _inherit = "res.users"
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # users of a course's auto-enrol group join it unless its rank is not reached
+        users = super(ResUsers, self.with_context(ds_rank_skip_refused=True)).create(
+            vals_list
+        )
+        return users.with_env(self.env)
+
+    def write(self, vals):
+        return super(ResUsers, self.with_context(ds_rank_skip_refused=True)).write(vals)
+
     @api.model
     def _signup_create_user(self, values):
         user = super()._signup_create_user(values)

@@ -11,4 +11,5 @@ from . import (
     test_portal_tour,
     test_rank_progress,
     test_shop,
+    test_training,
 )

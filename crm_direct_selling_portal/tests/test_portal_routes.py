@@ -772,6 +772,8 @@ class TestDsPortalRoutes(DsPortalCommon):
         self.env["ir.config_parameter"].sudo().set_param(
             "auth_signup.invitation_scope", "b2c"
         )
+        # with the website installed (website_slides), each website decides
+        self.env["website"].search([]).auth_signup_uninvited = "b2c"
         response = self.url_open(f"/ds/ref/{self.lana.code}", allow_redirects=False)
         self.assertIn(response.status_code, (302, 303))
         # the link opens the distributor's shop (which offers to sign up)
