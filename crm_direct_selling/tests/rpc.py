@@ -5,6 +5,11 @@ pressed (``/web/dataset/call_button`` with the ids the client sends) and a JSON-
 
 import json
 
+# The web client waits for an answer as long as the server works (Odoo's test client
+# gives up after 12 s): a button that trains a model inline on a loaded CI machine may
+# take longer without being wrong.
+TIMEOUT = 120
+
 
 def _post(case, login, url, model, method, args, kwargs):
     if login:
@@ -23,6 +28,7 @@ def _post(case, login, url, model, method, args, kwargs):
             }
         ),
         headers={"Content-Type": "application/json"},
+        timeout=TIMEOUT,
     ).json()
 
 
