@@ -40,7 +40,9 @@ def bulk_settings(cr):
     and hashes of millions of lines stay in memory; no JIT compilation (each statement
     above jit_above_cost spent 0.1-2 s compiling its expressions, more than it saved)."""
     cr.execute(
-        SQL("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)")
+        SQL(
+            "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
+        )
     )
 
 
