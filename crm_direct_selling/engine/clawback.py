@@ -41,6 +41,14 @@ def step_adjustment(ctx):
     matched = tuple(t for t in matched_types(ctx.env) if t in types)
     if not matched:
         return
+    # nothing clawed back above (the usual case): no matching to claw back either. The
+    # query below is not even planned then: joined to a ds_bonus_line holding an earlier
+    # run's lines written in this transaction (not analyzed yet), its plan could loop over
+    # them for minutes. Otherwise fresh statistics of the lines for the planner.
+    cr.execute(SQL("SELECT 1 FROM ds_bt_line WHERE bonus_type = 'adjustment' LIMIT 1"))
+    if not cr.rowcount:
+        return
+    cr.execute(SQL("ANALYZE ds_bt_line"))
     # ... and the leadership matching paid on those unilevel earnings: the earlier run's
     #     matching lines whose source (the leader) lost unilevel earnings above, same
     #     earners and rates, pro-rated by the leader's lost earnings (before the cap)
