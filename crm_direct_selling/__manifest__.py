@@ -47,6 +47,7 @@
         "views/crm_lead_views.xml",
         "views/ds_plan_views.xml",
         "views/ds_bonus_run_views.xml",
+        "views/ds_placement_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

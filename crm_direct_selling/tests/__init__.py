@@ -17,6 +17,7 @@ from . import (
     test_import_refusals,
     test_lead_routing,
     test_lifecycle,
+    test_placement,
     test_product_points,
     test_rank_progress,
     test_rank_rules,

@@ -1,0 +1,76 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+PLACEMENT_RULES = [
+    ("manual", "Manual (sponsor or back office)"),
+    ("extreme_left", "Extreme left"),
+    ("extreme_right", "Extreme right"),
+    ("weaker_leg", "Weaker leg"),
+    ("first_open", "First open slot (spillover)"),
+]
+
+
+class DsPlan(models.Model):
+    """Placement settings of a compensation plan (binary and matrix plans).
+
+    A plan with a ``placement_rule`` is a placement plan; the company's active one is
+    ``res.company.ds_placement_plan_id`` (Settings → Direct Selling → Placement).
+    """
+
+    _inherit = "ds.plan"
+
+    placement_rule = fields.Selection(
+        PLACEMENT_RULES,
+        tracking=True,
+        help="How a new recruit is placed in the placement tree under their sponsor. Empty: "
+        "the plan has no placement tree. Manual: the sponsor (portal) or the back office "
+        "places each recruit; recruits still waiting after the holding days are placed in the "
+        "first open slot. Extreme left / right: at the bottom of the sponsor's outer left / "
+        "right leg. Weaker leg: at the outside of the sponsor's leg with the least group "
+        "volume in the current period (ties: the left one). First open slot: breadth-first, "
+        "the first free slot under the sponsor (spillover).",
+    )
+    placement_type = fields.Selection(
+        [("binary", "Binary (two legs)"), ("matrix", "Matrix (width × depth)")],
+        default="binary",
+        required=True,
+        help="Binary: every distributor has a left (1) and a right (2) slot. Matrix: "
+        "Matrix Width slots each.",
+    )
+    holding_days = fields.Integer(
+        help="A new recruit waits unplaced in the holding tank this many days after "
+        "enrollment for the sponsor to place them; then the daily job places them by the "
+        "placement rule. 0: placed at once.",
+    )
+    matrix_width = fields.Integer(
+        default=3, help="Slots under each distributor in a matrix plan."
+    )
+    matrix_depth = fields.Integer(
+        default=7, help="Placement levels paid by a matrix plan."
+    )
+
+    _sql_constraints = [
+        (
+            "holding_days_pos",
+            "CHECK(holding_days >= 0)",
+            "Holding days cannot be negative.",
+        ),
+    ]
+
+    @api.constrains("placement_type", "matrix_width", "matrix_depth")
+    def _check_matrix_size(self):
+        for plan in self:
+            if plan.placement_type == "matrix" and (
+                plan.matrix_width < 1 or plan.matrix_depth < 1
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Matrix width and depth of plan %(plan)s must be at least 1.",
+                        plan=plan.name,
+                    )
+                )
+
+    def _ds_placement_width(self):
+        """Slots per distributor in the placement tree of this plan (2 in a binary plan)."""
+        self.ensure_one()
+        return self.matrix_width if self.placement_type == "matrix" else 2
