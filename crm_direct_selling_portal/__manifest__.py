@@ -23,6 +23,7 @@
         "data/ds_portal_data.xml",
         "views/ds_distributor_views.xml",
         "views/ds_portal_templates.xml",
+        "views/ds_placement_templates.xml",
         "views/ds_portal_message_views.xml",
     ],
     "assets": {

@@ -32,3 +32,6 @@ from . import (
     sale_order,
     sale_order_line,
 )
+
+# extends ds.volume, ds.period and ds.distributor: after them
+from . import ds_binary_volume  # noqa: E402

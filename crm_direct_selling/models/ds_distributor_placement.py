@@ -634,7 +634,7 @@ class DsDistributor(models.Model):
         return res
 
     # ------------------------------------------------------------------ public API
-    def action_place(self, parent, slot=False, reason=""):
+    def action_place(self, parent=False, slot=False, reason=""):
         """Place ``self`` (one distributor, with their placement subtree) under ``parent``
         (a ds.distributor record or id; empty: a placement root) in ``slot`` (False: the lowest
         free one). Direct Selling managers only; audited."""
@@ -661,7 +661,10 @@ class DsDistributor(models.Model):
         return True
 
     def get_placement_children(self):
-        """The placement children of ``self`` (one distributor), by slot."""
+        """The placement children of ``self`` (one distributor), by slot. The caller must be
+        allowed to read ``self``; like ``get_downline`` it gets the records, and reads of them
+        follow the caller's own access (a portal leader's pages read them through their
+        placement-subtree check)."""
         self.ensure_one()
         self.check_access("read")
         rows = self.env.execute_query(
@@ -671,7 +674,7 @@ class DsDistributor(models.Model):
                 self.id,
             )
         )
-        return self.browse([r[0] for r in rows])._filtered_access("read")
+        return self.browse([r[0] for r in rows])
 
     def action_view_placement_tree(self):
         """The placement tree below ``self`` in the hierarchy view."""

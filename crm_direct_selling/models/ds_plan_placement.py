@@ -49,7 +49,49 @@ class DsPlan(models.Model):
         default=7, help="Placement levels paid by a matrix plan."
     )
 
+    # Binary (placement_type binary): pairing of the left and right legs' volume
+    binary_rate = fields.Float(
+        aggregator=None,
+        digits=(16, 4),
+        help="Percent of the paired (weak-leg) volume paid as binary bonus (rate mode).",
+    )
+    binary_cycle_left = fields.Float(
+        aggregator=None,
+        help="Cycle mode (with Cycle Right and Cycle Amount): this much volume on the left "
+        "and Cycle Right on the right make one cycle.",
+    )
+    binary_cycle_right = fields.Float(aggregator=None)
+    binary_cycle_amount = fields.Monetary(
+        currency_field="currency_id",
+        help="Paid per cycle. When set (with both cycle volumes), the plan pays cycles "
+        "instead of the rate.",
+    )
+    binary_cap = fields.Monetary(
+        currency_field="currency_id",
+        help="Most binary bonus one distributor earns in a period. 0: no cap.",
+    )
+    binary_carry_max = fields.Float(
+        aggregator=None,
+        help="Most unpaired volume carried forward per leg into the next period. 0: no cap.",
+    )
+    binary_flush_periods = fields.Integer(
+        help="The carried volume is flushed (lost) after this many periods in a row in "
+        "which the distributor is inactive. 0: never.",
+    )
+    binary_requires_sponsored_legs = fields.Boolean(
+        help="To be paid (qualified) a distributor needs a personally sponsored active "
+        "distributor in each leg of their placement subtree.",
+    )
+
     _sql_constraints = [
+        (
+            "binary_nonneg",
+            "CHECK(binary_rate >= 0 AND binary_rate <= 100 AND binary_cycle_left >= 0 "
+            "AND binary_cycle_right >= 0 AND binary_cycle_amount >= 0 AND binary_cap >= 0 "
+            "AND binary_carry_max >= 0 AND binary_flush_periods >= 0)",
+            "Binary rates, cycles, caps and carry limits cannot be negative (rates at most "
+            "100%).",
+        ),
         (
             "holding_days_pos",
             "CHECK(holding_days >= 0)",
@@ -69,6 +111,12 @@ class DsPlan(models.Model):
                         plan=plan.name,
                     )
                 )
+
+    def _ds_binary_cycle_mode(self):
+        self.ensure_one()
+        return bool(
+            self.binary_cycle_amount and self.binary_cycle_left and self.binary_cycle_right
+        )
 
     def _ds_placement_width(self):
         """Slots per distributor in the placement tree of this plan (2 in a binary plan)."""

@@ -43,7 +43,9 @@ class TestPlacementConcurrency(TransactionCase):
             return company.id, plan.id, old_plan
 
         self.company_id, self.plan_id, old_plan = self._run(setup_plan)
-        self.addCleanup(self._cleanup, self.prefix, self.company_id, old_plan)
+        self.addCleanup(
+            self._cleanup, self.prefix, self.company_id, old_plan, self.plan_id
+        )
 
     @classmethod
     def _run(cls, func):
@@ -54,7 +56,7 @@ class TestPlacementConcurrency(TransactionCase):
             return result
 
     @classmethod
-    def _cleanup(cls, prefix, company_id, old_plan):
+    def _cleanup(cls, prefix, company_id, old_plan, plan_id):
         def clean(env):
             env.cr.execute(
                 "UPDATE res_company SET ds_placement_plan_id = %s WHERE id = %s",
@@ -79,7 +81,7 @@ class TestPlacementConcurrency(TransactionCase):
                 env.cr.execute(
                     "DELETE FROM res_partner WHERE id = ANY(%s)", [[r[1] for r in rows]]
                 )
-            env.cr.execute("DELETE FROM ds_plan WHERE name = %s", [prefix + "plan"])
+            env.cr.execute("DELETE FROM ds_plan WHERE id = %s", [plan_id])
 
         cls._run(clean)
 

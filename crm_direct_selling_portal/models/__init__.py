@@ -1,1 +1,8 @@
-from . import ds_distributor, ds_portal_message, res_partner, res_users, sale_order
+from . import (
+    ds_distributor,
+    ds_distributor_placement,
+    ds_portal_message,
+    res_partner,
+    res_users,
+    sale_order,
+)

@@ -143,6 +143,10 @@ ALLOWED_METHODS = {
     ("ds.distributor", "action_view_downline"): {DS_USER},
     ("ds.distributor", "action_view_customers"): {DS_USER},
     ("ds.distributor", "action_view_volumes"): {DS_USER},
+    # the placement tree (binary / matrix plans): read like the genealogy; placing is the
+    # managers' (the sponsor places a waiting recruit through the portal route)
+    ("ds.distributor", "get_placement_children"): {DS_USER, PORTAL},
+    ("ds.distributor", "action_view_placement_tree"): {DS_USER},
     ("ds.distributor.import", "action_import"): {DS_USER},
     ("ds.distributor.export", "action_export"): {DS_USER},
     # stock models: the salesperson of a routed lead answers for the distributor
