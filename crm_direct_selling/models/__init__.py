@@ -19,6 +19,7 @@ from . import (
     ds_plan,
     ds_plan_level,
     ds_plan_matching_generation,
+    ds_plan_matrix_level,
     ds_plan_placement,
     ds_plan_rank_bonus,
     ds_rank,

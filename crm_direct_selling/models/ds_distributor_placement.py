@@ -60,6 +60,10 @@ class DsDistributor(models.Model):
     # maintained set-based (see _ds_place_sql); no btree index on it (fails past ~330 levels)
     placement_path = fields.Char(readonly=True, copy=False)
     placement_depth = fields.Integer(readonly=True, copy=False, aggregator=None)
+    placement_enabled = fields.Boolean(
+        compute="_compute_placement_waiting",
+        help="The distributor's company runs a placement plan.",
+    )
     placement_waiting = fields.Boolean(
         string="In Holding Tank",
         compute="_compute_placement_waiting",
@@ -122,6 +126,7 @@ class DsDistributor(models.Model):
         for rec in self:
             plan = rec.company_id._ds_placement_plan() if rec.company_id else False
             waiting = bool(plan) and not rec.placement_path and rec.state != "terminated"
+            rec.placement_enabled = bool(plan)
             rec.placement_waiting = waiting
             rec.placement_deadline = (
                 rec.enrollment_date + timedelta(days=plan.holding_days)
@@ -632,6 +637,22 @@ class DsDistributor(models.Model):
                     reason=self._ds_default_reason(),
                 )
         return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_placement_children(self):
+        children = self.search(
+            [("placement_parent_id", "in", self.ids), ("id", "not in", self.ids)], limit=1
+        )
+        if children:
+            raise UserError(
+                _(
+                    "You cannot delete %(parent)s: %(child)s is placed under them in the "
+                    "placement tree. Place their placement children elsewhere first, or "
+                    "terminate them instead.",
+                    parent=children.placement_parent_id.display_name,
+                    child=children.display_name,
+                )
+            )
 
     # ------------------------------------------------------------------ public API
     def action_place(self, parent=False, slot=False, reason=""):

@@ -48,6 +48,13 @@ class DsPlan(models.Model):
     matrix_depth = fields.Integer(
         default=7, help="Placement levels paid by a matrix plan."
     )
+    matrix_level_ids = fields.One2many(
+        "ds.plan.matrix.level", "plan_id", string="Matrix Levels", copy=True
+    )
+    matrix_compression = fields.Boolean(
+        help="Inactive uplines in the placement tree are skipped and do not count as a "
+        "matrix level.",
+    )
 
     # Binary (placement_type binary): pairing of the left and right legs' volume
     binary_rate = fields.Float(

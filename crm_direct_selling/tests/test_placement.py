@@ -232,6 +232,15 @@ class TestPlacement(DsNetworkCommon):
         with self.assertRaisesRegex(ValidationError, "is not placed yet"):
             d.action_place(w, slot=1, reason="unplaced parent")
 
+    def test_unlink_refused_with_placement_children(self):
+        a = self._recruit("A", self.root)
+        b = self._recruit("B", self.root)  # extreme left: under A
+        with self.assertRaisesRegex(UserError, "is placed under them"):
+            a.unlink()
+        b.action_place(self.root, slot=2, reason="free A")
+        a.unlink()
+        self.assertFalse(a.exists())
+
     def test_sponsor_moves_stay_in_sponsor_tree(self):
         """Sponsor-tree audit rows keep tree = sponsor (existing rows and new moves)."""
         a = self._recruit("A", self.root)

@@ -445,6 +445,19 @@ class TestPermissionMatrix(DsPortalCommon):
                 "reason": "matrix",
             },
             "ds.distributor.terminate": {"distributor_id": cls.fay.id, "reason": "x"},
+            "ds.distributor.place": {
+                "distributor_id": cls.fay.id,
+                "parent_id": cls.sam.id,
+                "slot": 1,
+                "reason": "matrix",
+            },
+            "ds.binary.volume": {
+                "distributor_id": cls.fay.id,
+                "period_id": cls.period_old.id,
+                "company_id": cls.company.id,
+                "left_volume": 1e6,
+            },
+            "ds.plan.matrix.level": {"plan_id": cls.plan.id, "level": 9, "rate": 50.0},
             "ds.period.generate": {"date_start": "1980-01-01", "months": 1},
         }
         return vals.get(model, {"name": "Matrix"})
@@ -458,6 +471,8 @@ class TestPermissionMatrix(DsPortalCommon):
             "ds.plan.level": {"rate": 99.0},
             "ds.plan.rank.bonus": {"amount": 1e6},
             "ds.plan.matching.generation": {"rate": 99.0},
+            "ds.plan.matrix.level": {"rate": 99.0},
+            "ds.binary.volume": {"left_volume": 1e6},
             "ds.sponsor.change": {"reason": "rewritten"},
             "ds.lifecycle.log": {"occasion_key": "rewritten"},
             "ds.segment.member": {"partner_id": cls.sam_customer.id},
