@@ -626,16 +626,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    import odoo
-    from odoo import SUPERUSER_ID, api
-
-    cfg = ["-d", args.db]
-    if args.config:
-        cfg = ["-c", args.config, *cfg]
-    odoo.tools.config.parse_config(cfg)
-    registry = odoo.modules.registry.Registry(args.db)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with _load_generate().superuser_env(args.db, args.config) as env:
         if args.leader_only:
             if not leader_info(env):
                 leader = choose_leader(env, min_downline=args.leader_min_downline)
@@ -655,7 +646,7 @@ def main(argv=None):
             # admin / admin (Odoo's default, printed by setup/run)
             env.ref("base.user_admin").password = "admin"
             print_summary(summary)
-        cr.commit()
+        env.cr.commit()
     if args.logins_file and summary.get("leader_login"):
         Path(args.logins_file).write_text(leader_line(summary) + "\n")
     return 0

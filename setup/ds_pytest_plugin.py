@@ -24,7 +24,9 @@ def _lengthen_browser_wait():
     earlier logs an error)."""
     from odoo.tests import common  # noqa: PLC0415 - odoo is importable only at run time
 
-    common.CHECK_BROWSER_ITERATIONS = int(BROWSER_START_SECONDS / common.CHECK_BROWSER_SLEEP)
+    common.CHECK_BROWSER_ITERATIONS = int(
+        BROWSER_START_SECONDS / common.CHECK_BROWSER_SLEEP
+    )
     common.BROWSER_WAIT = common.CHECK_BROWSER_SLEEP * common.CHECK_BROWSER_ITERATIONS
 
 

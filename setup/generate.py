@@ -29,6 +29,7 @@ in tests/benchmarks/ call it inside their own transaction.
 
 import argparse
 import calendar
+import contextlib
 import datetime
 import io
 import random
@@ -1227,18 +1228,25 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+@contextlib.contextmanager
+def superuser_env(db, config=None):
+    """An environment of the superuser on ``db`` (Odoo configured from ``config``),
+    for the command-line tools of setup/ (this one and demo.py); the caller commits."""
     import odoo
     from odoo import SUPERUSER_ID, api
 
-    cfg = ["-d", args.db]
-    if args.config:
-        cfg = ["-c", args.config, *cfg]
+    cfg = ["-d", db]
+    if config:
+        cfg = ["-c", config, *cfg]
     odoo.tools.config.parse_config(cfg)
-    registry = odoo.modules.registry.Registry(args.db)
+    registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+        yield api.Environment(cr, SUPERUSER_ID, {})
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    with superuser_env(args.db, args.config) as env:
         gen = NetworkGenerator(
             env,
             distributors=args.distributors,
@@ -1255,7 +1263,7 @@ def main(argv=None):
             leader=not args.no_leader,
         )
         gen.run()
-        cr.commit()
+        env.cr.commit()
     return 0
 
 

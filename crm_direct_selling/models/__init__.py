@@ -9,6 +9,8 @@ from . import (
     crm_lead,
     ds_bonus_line,
     ds_bonus_run,
+    ds_bonus_run_export,
+    ds_bonus_run_payout,
     ds_distributor,
     ds_distributor_lifecycle,
     ds_distributor_placement,

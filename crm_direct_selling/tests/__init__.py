@@ -1,5 +1,6 @@
 from . import (
     test_binary_volume,
+    test_bonus_engine,
     test_bonus_line_grouping,
     test_bonus_plan,
     test_bonus_run,
