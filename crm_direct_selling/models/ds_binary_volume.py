@@ -249,6 +249,19 @@ class DsVolume(models.Model):
         return res
 
 
+class DsBonusRun(models.Model):
+    _inherit = "ds.bonus.run"
+
+    # the run's totals of the placement plans' bonus types (written by the engine per
+    # amount_<type> field)
+    amount_binary = fields.Monetary(
+        "Binary", readonly=True, copy=False, groups="crm_direct_selling.group_ds_user"
+    )
+    amount_matrix = fields.Monetary(
+        "Matrix", readonly=True, copy=False, groups="crm_direct_selling.group_ds_user"
+    )
+
+
 class DsPeriod(models.Model):
     _inherit = "ds.period"
 

@@ -20,6 +20,7 @@ from . import (
     test_lead_routing,
     test_lifecycle,
     test_placement,
+    test_placement_bonus,
     test_placement_concurrency,
     test_placement_tour,
     test_product_points,
