@@ -36,5 +36,8 @@ from . import (
     sale_order_line,
 )
 
-# extends ds.volume, ds.period and ds.distributor: after them
-from . import ds_binary_volume  # noqa: E402
+# isort: off
+# extends ds.volume, ds.period, ds.bonus.run and ds.distributor: imported after them
+from . import ds_binary_volume
+
+# isort: on

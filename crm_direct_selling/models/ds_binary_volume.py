@@ -56,7 +56,9 @@ class DsBinaryVolume(models.Model):
     qualified = fields.Boolean(readonly=True)
     is_active = fields.Boolean(readonly=True)
     inactive_periods = fields.Integer(
-        readonly=True, aggregator="max", help="Inactive periods in a row up to this one."
+        readonly=True,
+        aggregator="max",
+        help="Inactive periods in a row up to this one.",
     )
     flushed = fields.Boolean(
         readonly=True, help="The carry was flushed: too many inactive periods in a row."
@@ -94,13 +96,17 @@ class DsBinaryVolume(models.Model):
         )
 
     def _ds_previous_period(self, period):
-        return self.env["ds.period"].sudo().search(
-            [
-                ("company_id", "=", period.company_id.id),
-                ("date_to", "<", period.date_from),
-            ],
-            order="date_to desc",
-            limit=1,
+        return (
+            self.env["ds.period"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", period.company_id.id),
+                    ("date_to", "<", period.date_from),
+                ],
+                order="date_to desc",
+                limit=1,
+            )
         )
 
     def _ds_compute(self, period, plan=None):
@@ -305,7 +311,9 @@ class DsDistributor(models.Model):
         )
         carry = {r[0]: (float(r[1] or 0), float(r[2] or 0)) for r in rows}
         for rec in self:
-            rec.binary_left_carry, rec.binary_right_carry = carry.get(rec.id, (0.0, 0.0))
+            rec.binary_left_carry, rec.binary_right_carry = carry.get(
+                rec.id, (0.0, 0.0)
+            )
 
     def unlink(self):
         return unlink_and_apply(

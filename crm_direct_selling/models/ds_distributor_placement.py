@@ -41,7 +41,6 @@ class DsDistributor(models.Model):
 
     placement_parent_id = fields.Many2one(
         "ds.distributor",
-        string="Placement Parent",
         index=True,
         ondelete="restrict",
         readonly=True,
@@ -125,7 +124,9 @@ class DsDistributor(models.Model):
     def _compute_placement_waiting(self):
         for rec in self:
             plan = rec.company_id._ds_placement_plan() if rec.company_id else False
-            waiting = bool(plan) and not rec.placement_path and rec.state != "terminated"
+            waiting = (
+                bool(plan) and not rec.placement_path and rec.state != "terminated"
+            )
             rec.placement_enabled = bool(plan)
             rec.placement_waiting = waiting
             rec.placement_deadline = (
@@ -153,8 +154,10 @@ class DsDistributor(models.Model):
         self.placement_left_gv = self.placement_right_gv = 0.0
         placed = self.filtered("placement_path")
         for company in placed.company_id:
-            period = self.env["ds.period"].sudo()._ds_period_for_date(
-                fields.Date.context_today(self), company
+            period = (
+                self.env["ds.period"]
+                .sudo()
+                ._ds_period_for_date(fields.Date.context_today(self), company)
             )
             if not period:
                 continue
@@ -373,8 +376,12 @@ class DsDistributor(models.Model):
         elif rule == "extreme_right":
             parent_id, slot = self._ds_extreme_sql(anchor.id, width)
         elif rule == "weaker_leg":
-            period = self.env["ds.period"].sudo()._ds_period_for_date(
-                fields.Date.context_today(self), self.sudo().company_id
+            period = (
+                self.env["ds.period"]
+                .sudo()
+                ._ds_period_for_date(
+                    fields.Date.context_today(self), self.sudo().company_id
+                )
             )
             vols = (
                 self._ds_placement_leg_volumes([anchor.id], period).get(anchor.id, {})
@@ -537,7 +544,12 @@ class DsDistributor(models.Model):
                 )
             )
         self.invalidate_model(
-            ["placement_parent_id", "placement_slot", "placement_path", "placement_depth"]
+            [
+                "placement_parent_id",
+                "placement_slot",
+                "placement_path",
+                "placement_depth",
+            ]
         )
         self.env["ds.sponsor.change"].sudo().create(
             {
@@ -631,7 +643,9 @@ class DsDistributor(models.Model):
         if "placement_parent_id" in placement or slot:
             for rec in self:
                 rec._ds_place_sql(
-                    parent if "placement_parent_id" in placement else rec.placement_parent_id,
+                    parent
+                    if "placement_parent_id" in placement
+                    else rec.placement_parent_id,
                     slot or None,
                     change_type="manual",
                     reason=self._ds_default_reason(),
@@ -641,7 +655,8 @@ class DsDistributor(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_placement_children(self):
         children = self.search(
-            [("placement_parent_id", "in", self.ids), ("id", "not in", self.ids)], limit=1
+            [("placement_parent_id", "in", self.ids), ("id", "not in", self.ids)],
+            limit=1,
         )
         if children:
             raise UserError(
@@ -667,7 +682,9 @@ class DsDistributor(models.Model):
         elif isinstance(parent, int):
             parent = self.browse(parent)
         if parent and not parent.exists():
-            raise UserError(_("The placement parent (id %s) does not exist.", parent.id))
+            raise UserError(
+                _("The placement parent (id %s) does not exist.", parent.id)
+            )
         parent.check_access("read")
         if isinstance(slot, bool):
             slot = None
@@ -678,7 +695,9 @@ class DsDistributor(models.Model):
         """Place the selected waiting recruits now by the placement rule (managers)."""
         self._ds_check_manager()
         self.check_access("write")
-        self._ds_place_auto(reason=_("Placed by %s with the placement rule.", self.env.user.name))
+        self._ds_place_auto(
+            reason=_("Placed by %s with the placement rule.", self.env.user.name)
+        )
         return True
 
     def get_placement_children(self):

@@ -122,7 +122,9 @@ class DsPlan(models.Model):
     def _ds_binary_cycle_mode(self):
         self.ensure_one()
         return bool(
-            self.binary_cycle_amount and self.binary_cycle_left and self.binary_cycle_right
+            self.binary_cycle_amount
+            and self.binary_cycle_left
+            and self.binary_cycle_right
         )
 
     def _ds_placement_width(self):

@@ -35,7 +35,8 @@ class DsSponsorChange(models.Model):
         help="Sponsor tree: old and new sponsor. Placement tree: old and new placement parent.",
     )
     placement_slot = fields.Integer(
-        aggregator=None, help="The slot under the new placement parent (placement tree)."
+        aggregator=None,
+        help="The slot under the new placement parent (placement tree).",
     )
     reason = fields.Text()
     user_id = fields.Many2one(

@@ -120,7 +120,9 @@ class TestBinaryVolume(DsNetworkCommon):
         a2 = self.env["ds.binary.volume"].search(
             [("period_id", "=", self.p2.id), ("distributor_id", "=", self.a.id)]
         )
-        self.assertEqual((a2.is_active, a2.inactive_periods, a2.flushed), (False, 1, False))
+        self.assertEqual(
+            (a2.is_active, a2.inactive_periods, a2.flushed), (False, 1, False)
+        )
         self.p3.action_compute_volumes()
         rows = self._rows(self.p3)
         # A's second inactive period in a row: the carry is flushed

@@ -95,7 +95,11 @@ class TestPlacement(DsNetworkCommon):
 
     def test_first_open_matrix(self):
         self.plan.write(
-            {"placement_rule": "first_open", "placement_type": "matrix", "matrix_width": 3}
+            {
+                "placement_rule": "first_open",
+                "placement_type": "matrix",
+                "matrix_width": 3,
+            }
         )
         recruits = [self._recruit(n, self.root) for n in "ABCDE"]
         a, b, c, d, e = recruits
@@ -137,9 +141,7 @@ class TestPlacement(DsNetworkCommon):
         self.assertFalse(a.placement_path)
         self.assertTrue(a.placement_waiting)
         self.assertEqual(a.placement_deadline, today + timedelta(days=3))
-        self.assertIn(
-            a, self.Distributor.search([("placement_waiting", "=", True)])
-        )
+        self.assertIn(a, self.Distributor.search([("placement_waiting", "=", True)]))
         # the sponsor places A in their right leg
         self.root._ds_sponsor_place(a.id, self.root.id, 2)
         self.assertEqual(self._where(a), (self.root, 2))
@@ -214,9 +216,7 @@ class TestPlacement(DsNetworkCommon):
         a.action_place(b, slot=2, reason="rebalance")
         self.assertEqual(self._where(a), (b, 2))
         c.invalidate_recordset()
-        self.assertEqual(
-            c.placement_path, f"{self.root.id}/{b.id}/{a.id}/{c.id}/"
-        )
+        self.assertEqual(c.placement_path, f"{self.root.id}/{b.id}/{a.id}/{c.id}/")
         self.assertEqual(c.placement_depth, 3)
         self._assert_paths()
         move = self.env["ds.sponsor.change"].search(
@@ -268,8 +268,9 @@ class TestPlacement(DsNetworkCommon):
         """Raw SQL that leaves a stale placement path fails at the commit check."""
         a = self._recruit("A", self.root)
         self.env.flush_all()
-        with mute_logger("odoo.sql_db"), self.assertRaisesRegex(
-            psycopg2.errors.CheckViolation, "Placement guard"
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(psycopg2.errors.CheckViolation, "Placement guard"),
         ):
             with self.env.cr.savepoint():
                 self.env.cr.execute(
@@ -301,7 +302,9 @@ class TestPlacement(DsNetworkCommon):
         top, bottom = chain[0], chain[-1]
         self.assertEqual(bottom.placement_depth, depth)
         self.assertTrue(bottom.placement_path.startswith(top.placement_path))
-        new = self._recruit("New", self.root)  # extreme left: under the bottom of the chain
+        new = self._recruit(
+            "New", self.root
+        )  # extreme left: under the bottom of the chain
         self.assertEqual(self._where(new), (bottom, 1))
         with self.assertRaisesRegex(ValidationError, "Placement loop refused"):
             top.action_place(new, slot=1, reason="deep loop")

@@ -70,7 +70,8 @@ class TestPlacementConcurrency(TransactionCase):
             if rows:
                 ids = [r[0] for r in rows]
                 env.cr.execute(
-                    "DELETE FROM ds_sponsor_change WHERE distributor_id = ANY(%s)", [ids]
+                    "DELETE FROM ds_sponsor_change WHERE distributor_id = ANY(%s)",
+                    [ids],
                 )
                 env.cr.execute(
                     "UPDATE res_partner SET ds_distributor_id = NULL"
@@ -102,7 +103,9 @@ class TestPlacementConcurrency(TransactionCase):
                 )
                 ids[name] = rec.id
                 if placement:
-                    rec.action_place(ids[placement[0]], slot=placement[1], reason="setup")
+                    rec.action_place(
+                        ids[placement[0]], slot=placement[1], reason="setup"
+                    )
             return ids
 
         return self._run(build)

@@ -39,9 +39,7 @@ class DsPlacementPortal(DirectSellingPortal):
                 "placed": placed,
             }
         )
-        return request.render(
-            "crm_direct_selling_portal.portal_my_placement", values
-        )
+        return request.render("crm_direct_selling_portal.portal_my_placement", values)
 
     @route(
         "/my/placement/children",

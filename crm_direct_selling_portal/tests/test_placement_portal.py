@@ -131,7 +131,11 @@ class TestPlacementPortal(DsPortalCommon):
         """A portal leader cannot place over JSON-RPC, nor call the private helpers, nor
         list the placement children of a record outside her subtree."""
         answer = call_kw(
-            self, "dsp_lana", "ds.distributor", "action_place", [[self.finn.id], self.fay.id]
+            self,
+            "dsp_lana",
+            "ds.distributor",
+            "action_place",
+            [[self.finn.id], self.fay.id],
         )
         self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
         answer = call_kw(
@@ -143,17 +147,29 @@ class TestPlacementPortal(DsPortalCommon):
         )
         self.assertTrue(answer.get("error"))
         answer = call_kw(
-            self, "dsp_lana", "ds.distributor", "get_placement_children", [[self.sam.id]]
+            self,
+            "dsp_lana",
+            "ds.distributor",
+            "get_placement_children",
+            [[self.sam.id]],
         )
         self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
         answer = call_kw(
-            self, "dsp_lana", "ds.distributor", "get_placement_children", [[self.fay.id]]
+            self,
+            "dsp_lana",
+            "ds.distributor",
+            "get_placement_children",
+            [[self.fay.id]],
         )
         # Fay is in Lana's subtree, but portal users read other distributors only through
         # the portal pages (the partner rules of _inherits): refused too
         self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
         answer = call_kw(
-            self, "dsp_lana", "ds.distributor", "get_placement_children", [[self.lana.id]]
+            self,
+            "dsp_lana",
+            "ds.distributor",
+            "get_placement_children",
+            [[self.lana.id]],
         )
         self.assertIn(str(self.fay.id), answer["result"])
         self.finn.invalidate_recordset()

@@ -61,7 +61,7 @@ def main():
             )
             env.company.ds_placement_plan_id = plan
 
-        def place_all():
+        def place_all(db=db):
             with common.odoo_env(args.config, db) as env:
                 env.cr.execute(
                     """
@@ -77,14 +77,17 @@ def main():
                     [env.company.id],
                 )
                 env.cr.execute(
-                    "SELECT id FROM ds_distributor WHERE company_id = %s", [env.company.id]
+                    "SELECT id FROM ds_distributor WHERE company_id = %s",
+                    [env.company.id],
                 )
                 ids = [r[0] for r in env.cr.fetchall()]
                 env["ds.distributor"]._ds_update_placement_paths(ids)
                 env.cr.execute("SELECT max(placement_depth) FROM ds_distributor")
                 return env.cr.fetchone()[0]
 
-        depth, _s = timed("place everyone set-based (paths + guard at commit)", place_all)
+        depth, _s = timed(
+            "place everyone set-based (paths + guard at commit)", place_all
+        )
         print(f"  placement depth {depth}", flush=True)
         common.vacuum(args.config, db, ("ds_distributor",))
 
@@ -97,13 +100,13 @@ def main():
             env.flush_all()
             timed(
                 "volume step of the month (without binary)",
-                lambda: env["ds.volume"]._ds_compute(period),
+                lambda period=period: env["ds.volume"]._ds_compute(period),
             )
             company.ds_placement_plan_id = saved
             env.flush_all()
             rows, _s = timed(
                 "binary volumes of the month",
-                lambda: env["ds.binary.volume"]._ds_compute(period),
+                lambda period=period: env["ds.binary.volume"]._ds_compute(period),
             )
             print(f"  binary volume rows: {rows}", flush=True)
 
@@ -128,7 +131,10 @@ def main():
             with common.odoo_env(args.config, db) as env:
                 env.company.ds_placement_plan_id.placement_rule = rule
                 root = env["ds.distributor"].search(
-                    [("placement_parent_id", "=", False), ("placement_path", "!=", False)],
+                    [
+                        ("placement_parent_id", "=", False),
+                        ("placement_path", "!=", False),
+                    ],
                     limit=1,
                 )
 
