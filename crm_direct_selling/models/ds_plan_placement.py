@@ -46,7 +46,7 @@ class DsPlan(models.Model):
         default=3, help="Slots under each distributor in a matrix plan."
     )
     matrix_depth = fields.Integer(
-        default=7, help="Placement levels paid by a matrix plan."
+        default=7, aggregator=None, help="Placement levels paid by a matrix plan."
     )
     matrix_level_ids = fields.One2many(
         "ds.plan.matrix.level", "plan_id", string="Matrix Levels", copy=True

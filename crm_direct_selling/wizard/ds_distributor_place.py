@@ -16,8 +16,9 @@ class DsDistributorPlace(models.TransientModel):
         help="Leave empty to make the distributor a root of the placement tree.",
     )
     slot = fields.Integer(
+        aggregator=None,
         help="1 = left, 2 = right in a binary plan; 1..width in a matrix. 0: the first "
-        "free slot."
+        "free slot.",
     )
     reason = fields.Text(required=True)
 
