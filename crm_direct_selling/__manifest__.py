@@ -49,6 +49,7 @@
         "views/ds_plan_views.xml",
         "views/ds_bonus_run_views.xml",
         "views/ds_autoship_views.xml",
+        "views/ds_placement_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

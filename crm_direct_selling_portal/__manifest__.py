@@ -28,6 +28,7 @@
         "views/ds_distributor_views.xml",
         "views/ds_portal_templates.xml",
         "views/ds_shop_templates.xml",
+        "views/ds_placement_templates.xml",
         "views/ds_portal_message_views.xml",
         "views/ds_autoship_portal_templates.xml",
         "views/ds_training_views.xml",

@@ -2,14 +2,17 @@
 
 Order of a computation (:func:`compute`): snapshot.prepare (volumes, clawed back refunds,
 empty line tables), the registered steps by sequence (registry.py: retail, fast_start,
-unilevel, rank_advancement, matching, carry_forward, adjustment), cap.apply_cap (payout
+unilevel, binary, matrix, rank_advancement, matching, carry_forward, adjustment),
+cap.apply_cap (payout
 cap), finalize.write_lines (minimum payout, held payouts, INSERT of ds_bonus_line)."""
 
 from . import (  # noqa: F401  (each module registers its step)
+    binary,
     carry_forward,
     clawback,
     fast_start,
     matching,
+    matrix,
     rank_advancement,
     retail,
     unilevel,

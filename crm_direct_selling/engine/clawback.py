@@ -30,6 +30,7 @@ def step_adjustment(ctx):
                 AND l0.base <> 0
            CROSS JOIN LATERAL (SELECT CASE l0.bonus_type
                    WHEN 'unilevel' THEN c.bv
+                   WHEN 'matrix' THEN c.bv
                    WHEN 'fast_start' THEN c.fast_bv
                    ELSE CASE WHEN %(price)s THEN c.retail_sales ELSE c.retail_bv END
                END AS claw) b

@@ -14,6 +14,7 @@ from . import (
     ds_bonus_run_payout,
     ds_distributor,
     ds_distributor_lifecycle,
+    ds_distributor_placement,
     ds_lead_routing_rule,
     ds_lifecycle_log,
     ds_lifecycle_rule,
@@ -21,6 +22,8 @@ from . import (
     ds_plan,
     ds_plan_level,
     ds_plan_matching_generation,
+    ds_plan_matrix_level,
+    ds_plan_placement,
     ds_plan_rank_bonus,
     ds_rank,
     ds_sponsor_change,
@@ -34,3 +37,9 @@ from . import (
     sale_order,
     sale_order_line,
 )
+
+# isort: off
+# extends ds.volume, ds.period, ds.bonus.run and ds.distributor: imported after them
+from . import ds_binary_volume
+
+# isort: on

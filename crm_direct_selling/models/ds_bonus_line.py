@@ -6,6 +6,8 @@ BONUS_TYPES = [
     ("retail", "Retail Profit"),
     ("fast_start", "Fast Start"),
     ("unilevel", "Unilevel"),
+    ("binary", "Binary"),
+    ("matrix", "Matrix"),
     ("rank_advancement", "Rank Advancement"),
     ("matching", "Leadership Matching"),
     ("carry_forward", "Carry Forward"),

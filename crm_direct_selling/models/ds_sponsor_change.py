@@ -21,8 +21,22 @@ class DsSponsorChange(models.Model):
             ("manual", "Manual change"),
             ("suspension", "Suspension"),
             ("reactivation", "Reactivation"),
+            ("placement", "Placement"),
+            ("placement_auto", "Placement by the rule"),
+            ("placement_move", "Placement move"),
         ],
         required=True,
+    )
+    tree = fields.Selection(
+        [("sponsor", "Sponsor tree"), ("placement", "Placement tree")],
+        default="sponsor",
+        required=True,
+        index=True,
+        help="Sponsor tree: old and new sponsor. Placement tree: old and new placement parent.",
+    )
+    placement_slot = fields.Integer(
+        aggregator=None,
+        help="The slot under the new placement parent (placement tree).",
     )
     reason = fields.Text()
     user_id = fields.Many2one(

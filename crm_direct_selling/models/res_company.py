@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -37,3 +38,36 @@ class ResCompany(models.Model):
         if not user or not user.active or user.share or user._is_superuser():
             return self.env["res.users"]
         return user
+
+
+class ResCompanyPlacement(models.Model):
+    _inherit = "res.company"
+
+    ds_placement_plan_id = fields.Many2one(
+        "ds.plan",
+        string="Placement Plan",
+        domain="[('placement_rule', '!=', False), ('company_id', '=', id)]",
+        help="The plan whose placement rule places new recruits in the placement tree "
+        "(binary or matrix). Empty: the company has no placement tree and the placement "
+        "of a distributor is their sponsor.",
+    )
+
+    @api.constrains("ds_placement_plan_id")
+    def _check_ds_placement_plan(self):
+        for company in self:
+            plan = company.ds_placement_plan_id
+            if plan and (plan.company_id != company or not plan.placement_rule):
+                raise ValidationError(
+                    _(
+                        "The placement plan of %(company)s must be a plan of that company "
+                        "with a placement rule (%(plan)s).",
+                        company=company.name,
+                        plan=plan.name,
+                    )
+                )
+
+    def _ds_placement_plan(self):
+        """The company's active placement plan (sudo) or an empty recordset."""
+        self.ensure_one()
+        plan = self.sudo().ds_placement_plan_id
+        return plan if plan.active and plan.placement_rule else plan.browse()

@@ -1,4 +1,5 @@
 from . import (
+    test_binary_volume,
     test_bonus_engine,
     test_bonus_line_grouping,
     test_bonus_plan,
@@ -18,6 +19,10 @@ from . import (
     test_import_refusals,
     test_lead_routing,
     test_lifecycle,
+    test_placement,
+    test_placement_bonus,
+    test_placement_concurrency,
+    test_placement_tour,
     test_product_points,
     test_rank_progress,
     test_rank_rules,

@@ -1,1 +1,1 @@
-from . import autoship, portal
+from . import autoship, placement, portal

@@ -1,6 +1,7 @@
 from . import (
     ds_autoship,
     ds_distributor,
+    ds_distributor_placement,
     ds_distributor_training,
     ds_portal_message,
     ds_segment,

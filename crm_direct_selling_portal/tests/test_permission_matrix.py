@@ -151,6 +151,10 @@ ALLOWED_METHODS = {
     ("ds.distributor", "action_view_downline"): {DS_USER},
     ("ds.distributor", "action_view_customers"): {DS_USER},
     ("ds.distributor", "action_view_volumes"): {DS_USER},
+    # the placement tree (binary / matrix plans): read like the genealogy; placing is the
+    # managers' (the sponsor places a waiting recruit through the portal route)
+    ("ds.distributor", "get_placement_children"): {DS_USER, PORTAL},
+    ("ds.distributor", "action_view_placement_tree"): {DS_USER},
     ("ds.distributor.import", "action_import"): {DS_USER},
     ("ds.distributor.export", "action_export"): {DS_USER},
     # stock models: the salesperson of a routed lead answers for the distributor
@@ -486,6 +490,19 @@ class TestPermissionMatrix(DsPortalCommon):
                 "reason": "matrix",
             },
             "ds.distributor.terminate": {"distributor_id": cls.fay.id, "reason": "x"},
+            "ds.distributor.place": {
+                "distributor_id": cls.fay.id,
+                "parent_id": cls.sam.id,
+                "slot": 1,
+                "reason": "matrix",
+            },
+            "ds.binary.volume": {
+                "distributor_id": cls.fay.id,
+                "period_id": cls.period_old.id,
+                "company_id": cls.company.id,
+                "left_volume": 1e6,
+            },
+            "ds.plan.matrix.level": {"plan_id": cls.plan.id, "level": 9, "rate": 50.0},
             "ds.period.generate": {"date_start": "1980-01-01", "months": 1},
         }
         return vals.get(model, {"name": "Matrix"})
@@ -499,6 +516,8 @@ class TestPermissionMatrix(DsPortalCommon):
             "ds.plan.level": {"rate": 99.0},
             "ds.plan.rank.bonus": {"amount": 1e6},
             "ds.plan.matching.generation": {"rate": 99.0},
+            "ds.plan.matrix.level": {"rate": 99.0},
+            "ds.binary.volume": {"left_volume": 1e6},
             "ds.sponsor.change": {"reason": "rewritten"},
             "ds.lifecycle.log": {"occasion_key": "rewritten"},
             "ds.segment.member": {"partner_id": cls.sam_customer.id},
