@@ -55,8 +55,12 @@ class TestUpliftModel(DsAnalyticsCommon, HttpCase):
             if pre:
                 rows.append((pid, start - timedelta(days=30), pre, 0))
             amount = rng.expovariate(1 / 40) if rng.random() < 0.3 else 0.0
-            if effect and member.group == "target" and pre > 60 and rng.random() < 0.5:
-                amount += 40.0  # the campaign moves only those who bought a lot before
+            # the campaign moves only those who bought a lot before (each of them: with
+            # half of them moved by 40, which members are drawn into the target group --
+            # by partner id, so by the database's sequences -- decided whether the held-out
+            # gain cleared zero in about a third of simulated draws)
+            if effect and member.group == "target" and pre > 60:
+                amount += 60.0
             if amount:
                 rows.append((pid, start + timedelta(days=10), amount, 0))
         self._bulk_moves(rows)
