@@ -239,6 +239,7 @@ class TestDsPortalRoutes(DsPortalCommon):
                 "/my/messages",
                 "/my/customers",
                 "/my/leads",
+                "/my/autoships",
             },
         )
         self.assertEqual(len(set(ours.values())), len(ours), ours)
