@@ -4,16 +4,12 @@ barrier; the committed state is checked from a third connection. Everything is c
 removed again at the end, the company's placement plan included.
 """
 
-import threading
 import uuid
 
-import psycopg2
-
 from odoo import api, sql_db
-from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
-RETRIES = 5
+from .concurrency import run_in_threads
 
 
 @tagged("post_install", "-at_install")
@@ -111,49 +107,7 @@ class TestPlacementConcurrency(TransactionCase):
         return self._run(build)
 
     def _in_threads(self, calls):
-        """Each ``call(env)`` in its own connection and thread, all starting together once each
-        has its snapshot; a serialization failure or deadlock retries (as Odoo's web layer
-        does). Returns per call 'ok', 'refused' (ValidationError) or the unexpected error."""
-        barrier = threading.Barrier(len(calls))
-        outcomes = [None] * len(calls)
-
-        def worker(index, call):
-            first = True
-            for _attempt in range(RETRIES):
-                with sql_db.db_connect(self.dbname).cursor() as cr:
-                    env = api.Environment(cr, self.manager_uid, {})
-                    try:
-                        cr.execute("SELECT count(*) FROM ds_distributor")
-                        if first:
-                            first = False
-                            barrier.wait(timeout=30)
-                        call(env)
-                        cr.commit()  # pylint: disable=invalid-commit
-                        outcomes[index] = "ok"
-                        return
-                    except ValidationError:
-                        cr.rollback()
-                        outcomes[index] = "refused"
-                        return
-                    except (
-                        psycopg2.errors.SerializationFailure,
-                        psycopg2.errors.DeadlockDetected,
-                    ) as exc:
-                        cr.rollback()
-                        outcomes[index] = type(exc).__name__
-                    except Exception as exc:  # noqa: BLE001 - reported to the test
-                        cr.rollback()
-                        outcomes[index] = f"{type(exc).__name__}: {exc}"
-                        return
-
-        threads = [
-            threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        return outcomes
+        return run_in_threads(self.dbname, self.manager_uid, calls)
 
     @staticmethod
     def _place(dist_id, parent_id, slot):
