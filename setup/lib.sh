@@ -378,11 +378,19 @@ EOF
     if ! grep -q '^max_wal_size = 8GB' "$data/postgresql.conf"; then
         _as_pg_owner sh -c "echo 'max_wal_size = 8GB' >>'$data/postgresql.conf'" || true
     fi
+    # the bonus engine and the volume step work in temp tables of millions of rows: with the
+    # default 8MB of local buffers they go through the kernel's files at every pass (local
+    # buffers are allocated as a session uses them, so small sessions keep their size)
+    local reload=""
+    if ! grep -q '^temp_buffers = ' "$data/postgresql.conf"; then
+        _as_pg_owner sh -c "echo 'temp_buffers = 1GB' >>'$data/postgresql.conf'" && reload=1
+    fi
     export PGHOST="$sock" PGPORT="$port" PGUSER="$user"
     unset PGPASSWORD PGDATABASE
     if _as_pg_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         _pg_answers || die "a private cluster runs from $data but does not answer on $sock port $port (DS_PG_PORT changed? stop it: $pgbin/pg_ctl -D $data stop)"
         log "reusing running private PostgreSQL ($sock port $port)"
+        [[ -n $reload ]] && _as_pg_owner "$pgbin/pg_ctl" -D "$data" reload >/dev/null 2>&1
     else
         log "starting private PostgreSQL ($sock port $port)"
         if ! _as_pg_owner "$pgbin/pg_ctl" -D "$data" -l "$pgdir/postgresql.log" -w -t 60 \

@@ -22,7 +22,11 @@ def step_binary(ctx):
     cycle = plan._ds_binary_cycle_mode()
     if not cycle and not plan.binary_rate:
         return
-    if ctx.period.state == "open":
+    # an open period's binary volumes follow the current tree: recomputed, unless the volume
+    # step just did it for this plan (the company's placement plan)
+    if ctx.period.state == "open" and not (
+        ctx.volumes_fresh and plan == ctx.period.company_id._ds_placement_plan()
+    ):
         ctx.env["ds.binary.volume"].sudo()._ds_compute(ctx.period, plan)
     if cycle:
         # base: the cycles' value, paid at 100 %

@@ -19,10 +19,22 @@ class EngineContext:
     - ``previous_run``: the live posted run of the plan for the period before (or empty)
     - ``progress(value)``: reports the job's progress in percent (no-op outside a job)
     - ``stats``: figures of the run filled by the cap and final steps
+    - ``volumes_fresh``: the volume step of the (open) period ran just before, in this
+      transaction (with what it derives, such as the binary volumes of the company's
+      placement plan), so a step need not recompute them
     """
 
     def __init__(
-        self, env, plan, period, run_id, company_id, currency, previous_run, progress
+        self,
+        env,
+        plan,
+        period,
+        run_id,
+        company_id,
+        currency,
+        previous_run,
+        progress,
+        volumes_fresh=False,
     ):
         self.env = env
         self.cr = env.cr
@@ -35,6 +47,7 @@ class EngineContext:
         self.unit = SQL("%s::numeric", 10**-self.digits)
         self.previous_run = previous_run
         self._progress = progress
+        self.volumes_fresh = volumes_fresh
         self.stats = {}
 
     def progress(self, value):

@@ -690,10 +690,11 @@ class DsBonusRun(models.Model):
     def _compute_now(self, progress=None):
         self.ensure_one()
         period = self.period_id
-        if period.state == "open":
+        fresh = period.state == "open"
+        if fresh:
             period.sudo().action_compute_volumes()
         self._set_progress(20.0, progress)
-        totals = self._compute_lines_sql(progress=progress)
+        totals = self._compute_lines_sql(progress=progress, volumes_fresh=fresh)
         self._set_progress(90.0, progress)
         totals.update(
             {
@@ -756,7 +757,7 @@ class DsBonusRun(models.Model):
         )
         return runs.sorted(lambda r: (r.period_id.date_to, r.id))[-1:]
 
-    def _compute_lines_sql(self, progress=None):
+    def _compute_lines_sql(self, progress=None, volumes_fresh=False):
         """Set-based computation of every bonus line of the run, inside PostgreSQL, by the
         bonus engine (../engine: one module per bonus type, see engine/registry.py).
 
@@ -786,6 +787,7 @@ class DsBonusRun(models.Model):
             currency=self.currency_id,
             previous_run=self._previous_run(),
             progress=lambda value: self._set_progress(value, progress),
+            volumes_fresh=volumes_fresh,
         )
         self._ds_delete_lines()
         vals = engine.compute(ctx)

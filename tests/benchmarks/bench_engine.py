@@ -141,6 +141,58 @@ def fingerprint(cr, run_id):
     return {"lines": n, "sum": str(total), "paid": str(paid), "md5": digest}
 
 
+def binary_plan(env):
+    """Binary + unilevel + matching (matching on unilevel and binary earnings): the bench_bonus
+    plan without retail, fast start, rank bonuses and payout cap, plus a binary pairing of 10 %
+    of the weak leg (carry capped at 5,000, flushed after 3 inactive periods), made the
+    company's placement plan as a company paying binary would."""
+    import bench_bonus
+
+    plan = bench_bonus.make_plan(env, "Engine benchmark plan (binary)", "bills")
+    plan.rank_bonus_ids.unlink()
+    plan.write(
+        {
+            "retail_rate": 0.0,
+            "fast_start_rate": 0.0,
+            "placement_type": "binary",
+            "placement_rule": "first_open",
+            "holding_days": 0,
+            "binary_rate": 10.0,
+            "binary_carry_max": 5000.0,
+            "binary_flush_periods": 3,
+            # no payout cap: the binding cap is measured by the "cap" variant
+            "payout_cap_pct": 0.0,
+        }
+    )
+    env.company.ds_placement_plan_id = plan
+    env.flush_all()
+    return plan
+
+
+def place_everyone(env):
+    """Every distributor placed set-based in a complete binary tree (breadth-first order of
+    the sponsor tree), paths by the model's bulk method (not part of the run's figure)."""
+    company = env.company.id
+    env.cr.execute(
+        """
+        WITH o AS (
+            SELECT id, row_number() OVER (ORDER BY depth, id) - 1 AS k
+              FROM ds_distributor WHERE company_id = %s
+        )
+        UPDATE ds_distributor d
+           SET placement_parent_id = p.id, placement_slot = 1 + (o.k - 1) %% 2
+          FROM o JOIN o p ON p.k = (o.k - 1) / 2
+         WHERE d.id = o.id AND o.k > 0
+        """,
+        [company],
+    )
+    env.cr.execute("SELECT id FROM ds_distributor WHERE company_id = %s", [company])
+    env["ds.distributor"]._ds_update_placement_paths([r[0] for r in env.cr.fetchall()])
+    env.cr.execute("ANALYZE ds_distributor")
+    env.cr.execute("SELECT max(placement_depth) FROM ds_distributor")
+    return env.cr.fetchone()[0]
+
+
 def measure_run(env, plan, period, record):
     record["steps"], record["statements"], record["volume_log"] = [], [], []
     run = env["ds.bonus.run"].create({"period_id": period.id, "plan_id": plan.id})
@@ -163,6 +215,19 @@ def measure_run(env, plan, period, record):
         "fingerprint": fingerprint(env.cr, run.id),
     }
     return res
+
+
+def phase_place(args):
+    """Place every distributor in the binary tree and commit (once per kept database)."""
+    with common.odoo_env(args.config, args.phase_db) as env:
+        env.cr.execute("SELECT max(placement_depth) FROM ds_distributor")
+        depth, seconds = env.cr.fetchone()[0], 0.0
+        if depth is None:
+            t0 = time.perf_counter()
+            depth = place_everyone(env)
+            env.cr.commit()
+            seconds = time.perf_counter() - t0
+    common.emit({"depth": depth, "seconds": seconds})
 
 
 def phase_run(args):
@@ -194,6 +259,19 @@ def phase_run(args):
             plan = bench_bonus.make_plan(env, "Engine benchmark plan (cap)", "bills")
             plan.payout_cap_pct = arg["cap_pct"]
             res["run"] = measure_run(env, plan, period, record)
+        elif arg["variant"] == "binary":
+            plan = binary_plan(env)
+            env.cr.execute("SELECT max(placement_depth) FROM ds_distributor")
+            res["placement_depth"] = env.cr.fetchone()[0]
+            res["run"] = measure_run(env, plan, period, record)
+            env.cr.execute(
+                "SELECT COUNT(*), SUM(paired_volume), SUM(left_carry_out + right_carry_out) "
+                "FROM ds_binary_volume WHERE period_id = %s AND plan_id = %s",
+                [period.id, plan.id],
+            )
+            res["binary_rows"], res["paired"], res["carry_out"] = (
+                str(v) for v in env.cr.fetchone()
+            )
         else:
             plan = bench_bonus.make_plan(env, "Engine benchmark plan", "bills")
             res["run"] = measure_run(env, plan, period, record)
@@ -240,11 +318,15 @@ def main():
     parser.add_argument("--explain", type=int, default=0, metavar="MS",
                         help="EXPLAIN (ANALYZE, BUFFERS) of every statement above MS ms "
                         "(auto_explain; slows the run down)")  # fmt: skip
+    parser.add_argument("--variants", default="full,cap,binary",
+                        help="measurements to run (default full,cap,binary)")  # fmt: skip
     parser.add_argument("--statements", action="store_true",
                         help="print each step's statements above 10 ms")  # fmt: skip
     args = parser.parse_args()
     if args.phase == "run":
         return phase_run(args)
+    if args.phase == "place":
+        return phase_place(args)
     print(f"bench_engine on {common.machine()}", flush=True)
     for n in common.sizes(args):
         db = f"{args.db}_engine_{common.human(n).lower()}"
@@ -262,7 +344,18 @@ def main():
             common.clone_db(args.config, template, db)
             period_id = common.generate(args.config, db, n)["period_id"]
         res = {}
-        for variant in ("full", "cap"):
+        variants = [
+            v for v in ("full", "cap", "binary") if v in args.variants.split(",")
+        ]
+        if "binary" in variants:
+            placed = common.run_phase(Path(__file__), args, "place", db, {})
+            print(
+                f"  binary placement: depth {placed['depth']}, set-based in "
+                f"{placed['seconds']:.2f} s (0: placed by an earlier run; not counted)",
+                flush=True,
+            )
+            common.vacuum(args.config, db, ("ds_distributor",))
+        for variant in variants:
             # each measurement in its own process and transaction (rolled back), on tables
             # vacuumed of the previous measurement's rolled back rows
             common.vacuum(
@@ -271,24 +364,35 @@ def main():
             arg = {"period_id": period_id, "cap_pct": args.cap_pct,
                    "explain": args.explain, "variant": variant}  # fmt: skip
             res[variant] = common.run_phase(Path(__file__), args, "run", db, arg)
-        vol = volume_seconds(res["full"]["run"])
         print(f"{common.human(n):>5} distributors:", flush=True)
-        report("full run", res["full"]["run"])
-        report(f"binding cap ({args.cap_pct:g} % of BV)", res["cap"]["run"])
-        floor = res["full"]["floor_seconds"]
-        print(
-            f"  SQL floor (PV aggregation + level-by-level GV, {res['full']['floor_rows']} "
-            f"rows): {floor:.2f} s; volume step / floor = {vol / floor if floor else 0:.2f}x"
-            f" | peak RSS {res['full']['peak_rss_mb']:.0f} MB (full run), "
-            f"{res['cap']['peak_rss_mb']:.0f} MB (cap)",
-            flush=True,
-        )
-        if args.statements:
-            for label in ("full", "cap"):
+        if "full" in res:
+            report("full run", res["full"]["run"])
+        if "cap" in res:
+            report(f"binding cap ({args.cap_pct:g} % of BV)", res["cap"]["run"])
+        if "binary" in res:
+            b = res["binary"]
+            print(
+                f"  binary tree depth {b['placement_depth']}; binary volume rows "
+                f"{b['binary_rows']}, paired {b['paired']}, carry out {b['carry_out']}",
+                flush=True,
+            )
+            report("binary + unilevel + matching", b["run"])
+        if "full" in res:
+            floor = res["full"]["floor_seconds"]
+            vol = volume_seconds(res["full"]["run"])
+            print(
+                f"  SQL floor (PV aggregation + level-by-level GV, {res['full']['floor_rows']}"
+                f" rows): {floor:.2f} s; volume step / floor = "
+                f"{vol / floor if floor else 0:.2f}x",
+                flush=True,
+            )
+        rss = ", ".join(f"{res[v]['peak_rss_mb']:.0f} MB ({v})" for v in variants)
+        print(f"  peak RSS: {rss}", flush=True)
+        for label in variants:
+            if args.statements:
                 print(f"  statements ({label}):", flush=True)
                 for step, sec, head in res[label]["run"]["statements"]:
                     print(f"    {step:>16} {sec:7.3f}  {head}", flush=True)
-        for label in ("full", "cap"):
             for notice in res[label]["explain"]:
                 print(notice.rstrip(), flush=True)
         if not (args.keep or args.reuse):
