@@ -1,0 +1,70 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+import * as tourUtils from "@website_sale/js/tours/tour_utils";
+
+function inDays(days) {
+    const date = new Date(Date.now() + days * 86400000);
+    return date.toISOString().slice(0, 10);
+}
+
+// A distributor (see test_shop_autoship.py) puts a product in the cart, takes two, makes the
+// cart an autoship every 2 months from the cart page and finds it under My Autoships.
+registry.category("web_tour.tours").add("ds_cart_autoship_tour", {
+    url: "/shop",
+    steps: () => [
+        ...tourUtils.addToCart({ productName: "AS Protein Shake" }),
+        tourUtils.goToCart({ quantity: 1 }),
+        {
+            content: "Take two",
+            trigger: '#cart_products div:has(div>a>h6:contains("AS Protein Shake")) a.js_add_cart_json:eq(1)',
+            run: "click",
+        },
+        {
+            trigger: '#cart_products div:has(div>a>h6:contains("AS Protein Shake")) input.js_quantity:value(2)',
+        },
+        {
+            content: "Make this an autoship",
+            trigger: "button.o_ds_order_autoship_toggle",
+            run: "click",
+        },
+        {
+            content: "Every 2",
+            trigger: ".o_ds_order_autoship_form.show input[name=interval_number]",
+            run: "edit 2",
+        },
+        {
+            content: "Months",
+            trigger: ".o_ds_order_autoship_form select[name=interval_unit]",
+            run: "select month",
+        },
+        {
+            content: "First order in ten days",
+            trigger: ".o_ds_order_autoship_form input.o_ds_order_autoship_date",
+            run() {
+                this.anchor.value = inDays(10);
+            },
+        },
+        {
+            content: "Set up the autoship",
+            trigger: "button.o_ds_order_autoship_submit",
+            run: "click",
+        },
+        {
+            content: "The autoship is set up from the cart",
+            trigger: '.o_ds_autoship_message:contains("products of your cart")',
+        },
+        {
+            trigger: 'td:contains("AS Protein Shake")',
+        },
+        {
+            content: "Back to my autoships",
+            trigger: '.o_portal_submenu a[href="/my/autoships"]',
+            run: "click",
+        },
+        {
+            content: "The new autoship is listed",
+            trigger: '.o_ds_autoship_row:contains("AS Protein Shake"):contains("2")',
+        },
+    ],
+});
