@@ -104,14 +104,15 @@ class DsShopAutoship(WebsiteSale):
         qcontext = getattr(response, "qcontext", None)
         if qcontext is not None:
             order = qcontext.get("website_sale_order")
+            form = None
             if order and order.website_order_line:
-                qcontext["ds_autoship_form"] = self._ds_autoship_form_values(
-                    self._ds_own_order(order), "cart"
-                )
-            elif not request.env.user._is_public():
-                # refused on an empty cart: the message is shown without the form
-                form = request.session.pop(FORM_SESSION_KEY, None) or {}
-                qcontext["ds_autoship_error"] = form.get("error")
+                form = self._ds_autoship_form_values(self._ds_own_order(order), "cart")
+            qcontext["ds_autoship_form"] = form
+            if form is None and not request.env.user._is_public():
+                # refused on an empty cart (or for a user without the form): the
+                # message is shown on its own
+                refused = request.session.pop(FORM_SESSION_KEY, None) or {}
+                qcontext["ds_autoship_error"] = refused.get("error")
         return response
 
     @route(
