@@ -312,3 +312,58 @@ class TestShopAutoship(DsAutoshipCommon):
         )
         self.assertEqual(autoship.next_date, self.today + relativedelta(days=10))
         self.assertEqual(autoship.payment_token_id, self.token_fay)
+
+    def test_first_order_saves_payment_method_then_repeat_tour(self):
+        """Lana has no saved payment method: she pays her cart online saving her
+        payment details, then repeats the order from the confirmation page, paid with
+        the payment method just saved."""
+        env = self.env
+        vitamin = env["product.product"].create(
+            {
+                "name": "AS Vitamin Service",
+                "type": "service",
+                "list_price": 30.0,
+                "ds_pv": 12.0,
+                "taxes_id": [Command.clear()],
+                "is_published": True,
+            }
+        )
+        journal = env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.company.id)], limit=1
+        )
+        self.provider.write(
+            {
+                "company_id": self.company.id,
+                "website_id": self.website.id,
+                "journal_id": journal.id,
+                "allow_tokenization": True,
+            }
+        )
+        self.provider.payment_method_ids.active = True
+        self.lana.partner_id.write(
+            {
+                "street": "1 Rue Neuve",
+                "city": "Brussels",
+                "zip": "1000",
+                "country_id": env.ref("base.be").id,
+                "phone": "+32 470 00 00 01",
+            }
+        )
+        self.assertFalse(
+            env["payment.token"].search([("partner_id", "=", self.lana.partner_id.id)])
+        )
+        self.lana_cart.unlink()  # her shop would reopen it as her cart
+        self.start_tour("/shop", "ds_confirmation_autoship_tour", login="dsp_lana")
+        token = env["payment.token"].search(
+            [("partner_id", "=", self.lana.partner_id.id)]
+        )
+        self.assertEqual(len(token), 1)
+        autoship = self._autoships(self.lana.partner_id)
+        self.assertEqual(len(autoship), 1)
+        self.assertEqual(autoship.payment_token_id, token)
+        self.assertEqual(autoship.line_ids.product_id, vitamin)
+        self.assertEqual(autoship.line_ids.quantity, 1.0)
+        self.assertEqual(
+            (autoship.interval_number, autoship.interval_unit), (1, "month")
+        )
+        self.assertEqual(autoship.next_date, self.today + relativedelta(days=10))

@@ -68,3 +68,60 @@ registry.category("web_tour.tours").add("ds_cart_autoship_tour", {
         },
     ],
 });
+
+// A distributor without a saved payment method (see test_shop_autoship.py): the cart tells
+// them how to get one; they pay online saving their payment details, and repeat the order
+// from the confirmation page, paid with the payment method just saved.
+registry.category("web_tour.tours").add("ds_confirmation_autoship_tour", {
+    url: "/shop",
+    steps: () => [
+        ...tourUtils.addToCart({ productName: "AS Vitamin Service" }),
+        tourUtils.goToCart({ quantity: 1 }),
+        {
+            content: "No saved payment method yet: the cart says how to get one",
+            trigger: ".o_ds_order_autoship_cart .o_ds_order_autoship_no_token",
+        },
+        tourUtils.goToCheckout(),
+        {
+            content: "Pay with the demo provider",
+            trigger: 'input[name="o_payment_radio"][data-payment-method-code="demo"]',
+            run: "click",
+        },
+        {
+            trigger: 'input[name="customer_input"]',
+            run: "edit 4242424242424242",
+        },
+        {
+            content: "Save my payment details",
+            trigger: 'input[name="o_payment_tokenize_checkbox"]',
+            run: "click",
+        },
+        tourUtils.pay(),
+        {
+            content: "Paid",
+            trigger:
+                '.oe_website_sale_tx_status:contains("Your payment has been successfully processed.")',
+        },
+        {
+            content: "Repeat this order",
+            trigger: ".o_ds_order_autoship_order button.o_ds_order_autoship_toggle",
+            run: "click",
+        },
+        {
+            content: "First order in ten days",
+            trigger: ".o_ds_order_autoship_form.show input.o_ds_order_autoship_date",
+            run() {
+                this.anchor.value = inDays(10);
+            },
+        },
+        {
+            content: "Set up the autoship",
+            trigger: ".o_ds_order_autoship_order button.o_ds_order_autoship_submit",
+            run: "click",
+        },
+        {
+            content: "The order will be repeated",
+            trigger: '.o_ds_autoship_message:contains("ordered again")',
+        },
+    ],
+});
