@@ -31,6 +31,7 @@
         "views/ds_placement_templates.xml",
         "views/ds_portal_message_views.xml",
         "views/ds_autoship_portal_templates.xml",
+        "views/ds_shop_autoship_templates.xml",
         "views/ds_training_views.xml",
         "views/ds_training_templates.xml",
     ],

@@ -1,1 +1,1 @@
-from . import autoship, placement, portal
+from . import autoship, placement, portal, shop_autoship, training

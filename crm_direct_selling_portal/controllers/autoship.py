@@ -202,6 +202,14 @@ def _messages():
     """The confirmations shown after an action (translated at render time)."""
     return {
         "created": _("Your autoship is set up."),
+        "created_cart": _(
+            "Your autoship is set up with the products of your cart. Your cart is kept: "
+            "check it out to receive them now as well."
+        ),
+        "created_order": _(
+            "Your autoship is set up: the products of your order will be ordered again "
+            "on the dates below."
+        ),
         "updated": _("Your changes are saved."),
         "skipped": _("The next order is skipped."),
         "paused": _("Your autoship is paused: nothing is ordered until you resume it."),

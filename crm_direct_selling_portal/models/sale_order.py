@@ -1,4 +1,5 @@
-from odoo import api, models
+from odoo import _, api, models
+from odoo.exceptions import UserError
 from odoo.http import request
 
 from .res_users import ds_attribute_referral
@@ -60,3 +61,67 @@ class SaleOrder(models.Model):
                     }
                 )
         return super().action_confirm()
+
+    def _ds_autoship_lines(self):
+        """{product id: quantity} of this order's products, for an autoship that repeats
+        it (``ds.autoship.ds_portal_create``). Quantities are summed per product in the
+        product's unit; delivery, reward, section, down payment and combo item lines are
+        not products the buyer chose, so they are left out.
+
+        UserError naming the products that cannot be repeated: archived or no longer
+        sold, combos and products with options (the autoship keeps a product and a
+        quantity only), or a quantity an autoship refuses. The caller decides whose
+        order this is (the buyer's own cart or last order)."""
+        self.ensure_one()
+        lines = self.order_line.filtered(
+            lambda line: (
+                line.product_id
+                and not line.display_type
+                and not line.is_delivery
+                and not line.is_downpayment
+                and not line.combo_item_id
+                and not line._is_not_sellable_line()
+            )
+        )
+        if not lines:
+            raise UserError(_("Your cart is empty: add products to repeat first."))
+        bad = lines.filtered(
+            lambda line: (
+                not line.product_id.active
+                or not line.product_id.sale_ok
+                or line.product_id.type == "combo"
+                or line.product_custom_attribute_value_ids
+                or line.product_no_variant_attribute_value_ids
+            )
+        )
+        if bad:
+            names = ", ".join(
+                bad.product_id.with_context(display_default_code=False).mapped(
+                    "display_name"
+                )
+            )
+            raise UserError(
+                _(
+                    "These products cannot be repeated on an autoship (no longer sold, "
+                    "or with options an autoship does not keep): %(products)s. Remove "
+                    "them from your cart first.",
+                    products=names,
+                )
+            )
+        quantities = {}
+        for line in lines:
+            product = line.product_id
+            quantities[product] = quantities.get(
+                product, 0.0
+            ) + line.product_uom._compute_quantity(line.product_uom_qty, product.uom_id)
+        Autoship = self.env["ds.autoship"]
+        result = {}
+        for product, quantity in quantities.items():
+            try:
+                result[product.id] = Autoship._ds_check_quantity(round(quantity, 6))
+            except UserError as error:
+                name = product.with_context(display_default_code=False).display_name
+                raise UserError(
+                    _("%(product)s: %(error)s", product=name, error=error.args[0])
+                ) from None
+        return result

@@ -12,5 +12,6 @@ from . import (
     test_portal_tour,
     test_rank_progress,
     test_shop,
+    test_shop_autoship,
     test_training,
 )

@@ -240,6 +240,7 @@ class TestDsPortalRoutes(DsPortalCommon):
                 "/my/customers",
                 "/my/leads",
                 "/my/autoships",
+                "/my/training",
             },
         )
         self.assertEqual(len(set(ours.values())), len(ours), ours)

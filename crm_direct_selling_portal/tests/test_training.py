@@ -1,5 +1,6 @@
 import base64
 import json
+import re
 
 from odoo import Command
 from odoo.exceptions import ValidationError
@@ -359,6 +360,100 @@ class TestDsTraining(DsPortalCommon):
             self.env["slide.channel.partner"].search(action["domain"]).channel_id,
             self.onboarding,
         )
+
+    # ------------------------------------------------------------------ my training
+    def _my_training_rows(self, page):
+        """[(course id, completion %)] of the own-course rows, in page order, and the
+        ids of the locked rows."""
+        rows = re.findall(
+            r'<tr class="o_ds_training_course[^"]*" data-course-id="(\d+)">.*?'
+            r'o_ds_training_completion">(\d+)%',
+            page,
+            re.S,
+        )
+        locked = re.findall(
+            r'class="o_ds_training_locked" data-course-id="(\d+)"', page
+        )
+        return [(int(c), int(p)) for c, p in rows], [int(c) for c in locked]
+
+    def test_my_training_own_courses_completion_and_locked(self):
+        """/my/training lists Fay's own courses with her completion, the onboarding
+        first, and the silver course locked with the rank needed; never a course only
+        Lana follows, nor an unpublished course (website_slides' rules)."""
+        Channel = self.env["slide.channel"]
+        Slide = self.env["slide.slide"]
+        basics = Channel.create(
+            {
+                "name": "DST A Product Basics",  # sorts before the onboarding course
+                "is_published": True,
+                "visibility": "public",
+                "enroll": "public",
+                "sequence": 1,
+            }
+        )
+        basics_slides = Slide.create(
+            [
+                {
+                    "name": f"DST Basics {i}",
+                    "channel_id": basics.id,
+                    "slide_category": "article",
+                    "html_content": f"<p>DST basics {i}</p>",
+                    "is_published": True,
+                }
+                for i in (1, 2)
+            ]
+        )
+        lana_only = Channel.create(
+            {
+                "name": "DST Lana Only",
+                "is_published": True,
+                "visibility": "public",
+                "enroll": "public",
+            }
+        )
+        draft = Channel.create(
+            {"name": "DST Draft Course", "is_published": False, "enroll": "public"}
+        )
+        self.onboarding.sequence = 50
+        self.onboarding._action_add_members(self.fay.partner_id)
+        (basics | draft)._action_add_members(self.fay.partner_id)
+        lana_only._action_add_members(self.lana.partner_id)
+        self._complete(self.user_fay, self.onboarding_slides)
+        self._complete(self.user_fay, basics_slides[0])
+
+        self.authenticate(self.user_fay.login, self.user_fay.login)
+        response = self.url_open("/my/training")
+        self.assertEqual(response.status_code, 200)
+        page = response.text
+        rows, locked = self._my_training_rows(page)
+        self.assertEqual(rows, [(self.onboarding.id, 100), (basics.id, 50)])
+        self.assertEqual(locked, self.silver_course.ids)
+        self.assertRegex(page, r'o_ds_training_rank">DSP Silver<')
+        self.assertIn('o_ds_training_done">1<', page)
+        self.assertNotIn("DST Lana Only", page)
+        self.assertNotIn("DST Draft Course", page)
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["ds_training_count"]}
+        )
+        self.assertEqual(counters, {"ds_training_count": 2})
+        home = self.url_open("/my").text
+        self.assertIn('href="/my/training"', home)
+
+        # Lana (silver): the onboarding course of her company (not joined: she was
+        # enrolled before it was set), her own course; the silver course is not locked
+        self.authenticate(self.user_lana.login, self.user_lana.login)
+        page = self.url_open("/my/training").text
+        rows, locked = self._my_training_rows(page)
+        self.assertEqual(rows, [(self.onboarding.id, 0), (lana_only.id, 0)])
+        self.assertIn("Not joined", page)
+        self.assertEqual(locked, [])
+        self.assertNotIn("DST A Product Basics", page)
+
+        # a visitor is sent to log in
+        self.authenticate(None, None)
+        response = self.url_open("/my/training", allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303))
+        self.assertIn("/web/login", response.headers["Location"])
 
     # ------------------------------------------------------------------ segments
     def test_segment_training_criteria(self):

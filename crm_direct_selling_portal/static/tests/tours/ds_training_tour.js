@@ -2,24 +2,30 @@
 
 import { registry } from "@web/core/registry";
 
-// A new distributor (see test_training.py) opens Training from the portal home: the
-// onboarding course is already joined, the silver course is locked with the rank needed.
+// A new distributor (see test_training.py) opens Training from the portal home: their own
+// courses (the onboarding course, already joined, at 0 %) and the silver course locked with
+// the rank needed; they open the onboarding course and its first lesson.
 registry.category("web_tour.tours").add("ds_training_tour", {
     url: "/my",
     steps: () => [
         {
             content: "Open Training from the portal home",
-            trigger: 'a[href="/slides"]:contains("Training")',
+            trigger: '.o_portal_index_card a[href="/my/training"]:contains("Training")',
             run: "click",
+        },
+        {
+            content: "The onboarding course, joined, at 0 %",
+            trigger:
+                'tr.o_ds_training_onboarding:contains("DST Onboarding"):contains("Joined") .o_ds_training_completion:contains("0%")',
         },
         {
             content: "The silver course is locked, naming the rank",
             trigger:
-                '.o_wslides_course_card:contains("DST Silver Leadership") .o_ds_course_locked:contains("DSP Silver")',
+                '.o_ds_training_locked:contains("DST Silver Leadership") .o_ds_training_rank:contains("DSP Silver")',
         },
         {
             content: "Open the onboarding course",
-            trigger: '.o_wslides_course_card a.card-title:contains("DST Onboarding")',
+            trigger: '.o_ds_training_course a.o_ds_training_name:contains("DST Onboarding")',
             run: "click",
         },
         {
