@@ -213,6 +213,8 @@ class DsClvModel(models.Model):
                 and np.isfinite(expected).all()
                 and np.isfinite(value).all()
             ):
+                # formatted before _(): Babel's extraction stops at f-strings in its arguments
+                r_, alpha_, a_, b_ = (format(v, ".4g") for v in bgnbd[:4])
                 raise UserError(
                     self.env._(
                         "The lifetime-value model did not converge on this purchase history "
@@ -222,10 +224,10 @@ class DsClvModel(models.Model):
                         "over several of their purchase cycles) is needed.",
                         customers=len(pids),
                         repeat=int((x > 0).sum()),
-                        r=f"{bgnbd[0]:.4g}",
-                        alpha=f"{bgnbd[1]:.4g}",
-                        a=f"{bgnbd[2]:.4g}",
-                        b=f"{bgnbd[3]:.4g}",
+                        r=r_,
+                        alpha=alpha_,
+                        a=a_,
+                        b=b_,
                     )
                 )
             self._set_progress(80.0, progress)
