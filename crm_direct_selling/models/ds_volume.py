@@ -5,6 +5,7 @@ from decimal import ROUND_CEILING, Decimal
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from ..engine.sql import try_temp_buffers
 from .derived_table import drop_indexes, ensure_table
 
 _logger = logging.getLogger(__name__)
@@ -624,16 +625,8 @@ class DsVolume(models.Model):
         }
 
     def _ds_try_temp_buffers(self):
-        """Give the temp tables room in memory (for this transaction) when possible.
-
-        PostgreSQL refuses to change temp_buffers once the session has used a temporary table;
-        a session without a temporary schema yet has not, so the setting is only tried then.
-        """
-        self.env.cr.execute(
-            SQL(
-                "SELECT set_config('temp_buffers', '256MB', true) WHERE pg_my_temp_schema() = 0"
-            )
-        )
+        """Give the temp tables room in memory (for this transaction) when possible."""
+        try_temp_buffers(self.env.cr)
 
     @api.model
     def _ds_level_sql(self, ranks):

@@ -8,6 +8,7 @@ from . import (
     test_bonus_statement,
     test_crash_resume,
     test_derived_tables,
+    test_engine_settings,
     test_ds_deep_chain,
     test_ds_genealogy,
     test_ds_import,
