@@ -169,30 +169,6 @@ def binary_plan(env):
     return plan
 
 
-def place_everyone(env):
-    """Every distributor placed set-based in a complete binary tree (breadth-first order of
-    the sponsor tree), paths by the model's bulk method (not part of the run's figure)."""
-    company = env.company.id
-    env.cr.execute(
-        """
-        WITH o AS (
-            SELECT id, row_number() OVER (ORDER BY depth, id) - 1 AS k
-              FROM ds_distributor WHERE company_id = %s
-        )
-        UPDATE ds_distributor d
-           SET placement_parent_id = p.id, placement_slot = 1 + (o.k - 1) %% 2
-          FROM o JOIN o p ON p.k = (o.k - 1) / 2
-         WHERE d.id = o.id AND o.k > 0
-        """,
-        [company],
-    )
-    env.cr.execute("SELECT id FROM ds_distributor WHERE company_id = %s", [company])
-    env["ds.distributor"]._ds_update_placement_paths([r[0] for r in env.cr.fetchall()])
-    env.cr.execute("ANALYZE ds_distributor")
-    env.cr.execute("SELECT max(placement_depth) FROM ds_distributor")
-    return env.cr.fetchone()[0]
-
-
 def measure_run(env, plan, period, record):
     record["steps"], record["statements"], record["volume_log"] = [], [], []
     run = env["ds.bonus.run"].create({"period_id": period.id, "plan_id": plan.id})
@@ -224,7 +200,7 @@ def phase_place(args):
         depth, seconds = env.cr.fetchone()[0], 0.0
         if depth is None:
             t0 = time.perf_counter()
-            depth = place_everyone(env)
+            depth = common.place_binary_tree(env)
             env.cr.commit()
             seconds = time.perf_counter() - t0
     common.emit({"depth": depth, "seconds": seconds})

@@ -63,27 +63,7 @@ def main():
 
         def place_all(db=db):
             with common.odoo_env(args.config, db) as env:
-                env.cr.execute(
-                    """
-                    WITH o AS (
-                        SELECT id, row_number() OVER (ORDER BY depth, id) - 1 AS k
-                          FROM ds_distributor WHERE company_id = %s
-                    )
-                    UPDATE ds_distributor d
-                       SET placement_parent_id = p.id, placement_slot = 1 + (o.k - 1) %% 2
-                      FROM o JOIN o p ON p.k = (o.k - 1) / 2
-                     WHERE d.id = o.id AND o.k > 0
-                    """,
-                    [env.company.id],
-                )
-                env.cr.execute(
-                    "SELECT id FROM ds_distributor WHERE company_id = %s",
-                    [env.company.id],
-                )
-                ids = [r[0] for r in env.cr.fetchall()]
-                env["ds.distributor"]._ds_update_placement_paths(ids)
-                env.cr.execute("SELECT max(placement_depth) FROM ds_distributor")
-                return env.cr.fetchone()[0]
+                return common.place_binary_tree(env)
 
         depth, _s = timed(
             "place everyone set-based (paths + guard at commit)", place_all

@@ -261,3 +261,29 @@ def run_phase(script, args, phase, db, arg=None):
 def emit(result):
     """Print the phase result as the last JSON line (read by run_phase)."""
     print(json.dumps(result, default=str), flush=True)
+
+
+def place_binary_tree(env):
+    """Every distributor of the company placed set-based in a complete binary tree
+    (breadth-first order of the sponsor tree: depth, then id): one UPDATE of
+    placement_parent_id / placement_slot, then the paths by the model's bulk method.
+    Returns the depth of the placement tree."""
+    company = env.company.id
+    env.cr.execute(
+        """
+        WITH o AS (
+            SELECT id, row_number() OVER (ORDER BY depth, id) - 1 AS k
+              FROM ds_distributor WHERE company_id = %s
+        )
+        UPDATE ds_distributor d
+           SET placement_parent_id = p.id, placement_slot = 1 + (o.k - 1) %% 2
+          FROM o JOIN o p ON p.k = (o.k - 1) / 2
+         WHERE d.id = o.id AND o.k > 0
+        """,
+        [company],
+    )
+    env.cr.execute("SELECT id FROM ds_distributor WHERE company_id = %s", [company])
+    env["ds.distributor"]._ds_update_placement_paths([r[0] for r in env.cr.fetchall()])
+    env.cr.execute("ANALYZE ds_distributor")
+    env.cr.execute("SELECT max(placement_depth) FROM ds_distributor")
+    return env.cr.fetchone()[0]
