@@ -27,6 +27,13 @@ def ensure_table(cr, table, columns, indexes=(), unique=()):
             SQL(", ").join(SQL("%s %s", SQL.identifier(n), SQL(t)) for n, t in columns),
         )
     )
+    # ids drawn 1,000 at a time per session: a bulk write of millions of rows otherwise
+    # takes the sequence's buffer lock for each row (4.5M bonus lines: 2.4 s of nextval);
+    # the ids a session leaves unused are gaps, which nothing relies on
+    cr.execute(SQL("SELECT pg_get_serial_sequence(%s, 'id')", table))
+    sequence = cr.fetchone()[0]
+    if sequence:
+        cr.execute(SQL("ALTER SEQUENCE %s CACHE 1000", SQL(sequence)))
     for name, sqltype in columns:
         cr.execute(
             SQL(

@@ -373,6 +373,9 @@ class DsVolume(models.Model):
                      COALESCE(r.min_qualified_legs, 0) AS min_legs, lr.ord AS leg_ord,
                      COALESCE(r.max_leg_pct, 0) AS max_leg_pct
                 FROM r LEFT JOIN r lr ON lr.id = r.leg_rank_id;
+            -- a handful of rows: without statistics the planner took it for ~1,000 and sorted
+            -- the million result rows for a merge join with it
+            ANALYZE ds_tmp_rank;
             SELECT ord, min_pv, min_gv, min_legs, leg_ord, max_leg_pct
               FROM ds_tmp_rank ORDER BY ord;
             """,
