@@ -385,6 +385,12 @@ EOF
     if ! grep -q '^temp_buffers = ' "$data/postgresql.conf"; then
         _as_pg_owner sh -c "echo 'temp_buffers = 1GB' >>'$data/postgresql.conf'" && reload=1
     fi
+    # the bonus run writes millions of lines: with 256MB of shared buffers the writing backend
+    # evicted and wrote out 800MB of dirty pages itself (1M distributors). Takes effect at the
+    # next start of the cluster (the last line of postgresql.conf wins)
+    if ! grep -q '^shared_buffers = 2GB' "$data/postgresql.conf"; then
+        _as_pg_owner sh -c "echo 'shared_buffers = 2GB' >>'$data/postgresql.conf'" || true
+    fi
     export PGHOST="$sock" PGPORT="$port" PGUSER="$user"
     unset PGPASSWORD PGDATABASE
     if _as_pg_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
