@@ -310,16 +310,27 @@ class DsDistributor(models.Model):
         Rows whose sponsor is outside ``ids`` start from the sponsor's stored path; one recursive CTE
         walks down through sponsor_id (indexed), so a chain of any depth costs a single statement.
         """
+        self._ds_update_tree_paths(ids, "sponsor_id", "parent_path", "depth")
+
+    @api.model
+    def _ds_update_tree_paths(self, ids, parent_col, path_col, depth_col):
+        """Path maintenance of a tree of distributors (the sponsor tree, the placement tree):
+        ``path_col`` and ``depth_col`` of ``ids`` and of their subtrees along ``parent_col``
+        (indexed), top-down, in one recursive statement. Rows whose parent is outside ``ids``
+        start from the parent's stored path; rows without a parent are roots."""
         ids = list(ids)
         if not ids:
             return
-        self.flush_model(["sponsor_id"])
+        self.flush_model([parent_col])
         if len(ids) >= 1000:
             # fresh statistics after bulk inserts, or the planner scans the table at every recursion step
             self.env.cr.execute(SQL("ANALYZE ds_distributor"))
-        # the recursive step must follow the sponsor_id index (one row per step in a deep chain)
+        # the recursive step must follow the parent index (one row per step in a deep chain)
         self.env.cr.execute(
             SQL("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+        )
+        parent, path, depth = (
+            SQL.identifier(c) for c in (parent_col, path_col, depth_col)
         )
         self.env.cr.execute(
             SQL(
@@ -329,27 +340,30 @@ class DsDistributor(models.Model):
             INSERT INTO ds_tmp_todo SELECT DISTINCT unnest(%(ids)s::int[]);
             ANALYZE ds_tmp_todo;
             WITH RECURSIVE tree(id, path, depth) AS (
-                SELECT d.id, COALESCE(p.parent_path, '') || d.id || '/', COALESCE(p.depth + 1, 0)
+                SELECT d.id, COALESCE(p.%(path)s, '') || d.id || '/', COALESCE(p.%(depth)s + 1, 0)
                   FROM ds_tmp_todo todo
                   JOIN ds_distributor d ON d.id = todo.id
-             LEFT JOIN ds_distributor p ON p.id = d.sponsor_id
-                 WHERE NOT EXISTS (SELECT 1 FROM ds_tmp_todo s WHERE s.id = d.sponsor_id)
+             LEFT JOIN ds_distributor p ON p.id = d.%(parent)s
+                 WHERE NOT EXISTS (SELECT 1 FROM ds_tmp_todo s WHERE s.id = d.%(parent)s)
                 UNION ALL
                 SELECT c.id, t.path || c.id || '/', t.depth + 1
                   FROM tree t
-                  JOIN ds_distributor c ON c.sponsor_id = t.id
+                  JOIN ds_distributor c ON c.%(parent)s = t.id
             )
-            UPDATE ds_distributor d SET parent_path = tree.path, depth = tree.depth
+            UPDATE ds_distributor d SET %(path)s = tree.path, %(depth)s = tree.depth
               FROM tree WHERE tree.id = d.id;
             DROP TABLE ds_tmp_todo;
             """,
                 ids=ids,
+                parent=parent,
+                path=path,
+                depth=depth,
             )
         )
         self.env.cr.execute(
             SQL("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
         )
-        self.invalidate_model(["parent_path", "depth"])
+        self.invalidate_model([path_col, depth_col])
 
     def _ds_rewrite_subtree(self, old_prefix, new_prefix, exclude_id=None):
         """Replace the path prefix of a whole subtree with one UPDATE and shift depths."""

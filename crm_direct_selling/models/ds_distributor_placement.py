@@ -234,46 +234,9 @@ class DsDistributor(models.Model):
         placement subtrees, top-down, in one recursive statement (bulk loads: set
         placement_parent_id / placement_slot with SQL, then call this). Rows of ``ids``
         without a placement parent become roots of the placement tree."""
-        ids = list(ids)
-        if not ids:
-            return
-        self.flush_model(["placement_parent_id"])
-        if len(ids) >= 1000:
-            self.env.cr.execute(SQL("ANALYZE ds_distributor"))
-        self.env.cr.execute(
-            SQL("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+        self._ds_update_tree_paths(
+            ids, "placement_parent_id", "placement_path", "placement_depth"
         )
-        self.env.cr.execute(
-            SQL(
-                """
-            DROP TABLE IF EXISTS ds_tmp_placement_todo;
-            CREATE TEMP TABLE ds_tmp_placement_todo (id int PRIMARY KEY) ON COMMIT DROP;
-            INSERT INTO ds_tmp_placement_todo SELECT DISTINCT unnest(%(ids)s::int[]);
-            ANALYZE ds_tmp_placement_todo;
-            WITH RECURSIVE tree(id, path, depth) AS (
-                SELECT d.id, COALESCE(p.placement_path, '') || d.id || '/',
-                       COALESCE(p.placement_depth + 1, 0)
-                  FROM ds_tmp_placement_todo todo
-                  JOIN ds_distributor d ON d.id = todo.id
-             LEFT JOIN ds_distributor p ON p.id = d.placement_parent_id
-                 WHERE NOT EXISTS (SELECT 1 FROM ds_tmp_placement_todo s
-                                    WHERE s.id = d.placement_parent_id)
-                UNION ALL
-                SELECT c.id, t.path || c.id || '/', t.depth + 1
-                  FROM tree t
-                  JOIN ds_distributor c ON c.placement_parent_id = t.id
-            )
-            UPDATE ds_distributor d SET placement_path = tree.path, placement_depth = tree.depth
-              FROM tree WHERE tree.id = d.id;
-            DROP TABLE ds_tmp_placement_todo;
-            """,
-                ids=ids,
-            )
-        )
-        self.env.cr.execute(
-            SQL("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
-        )
-        self.invalidate_model(["placement_path", "placement_depth"])
 
     @api.model
     def _ds_free_slot(self, parent_id, width):
