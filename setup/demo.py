@@ -19,6 +19,10 @@ invoices set-based through setup/generate.py):
   the past, an uplift caused by the coupon orders of part of the target group) and a
   running one;
 * lead routing rules with routed opportunities, one run of the lifecycle rules;
+* with the portal addon: a pricelist per rank (applied at each close), forty autoships
+  paid with saved demo-provider cards (ten ordered, invoiced and paid by the autoship job
+  today, one paused, one cancelled), an onboarding course every distributor attends (a
+  third part way, the leader done) and a course for Silver and above;
 * a leader: paid above the lowest rank, hundreds of distributors below, bonuses posted,
   with the portal login ``leader@example.com`` / ``leader``.
 
@@ -117,12 +121,15 @@ class DemoBuilder:
         )
         steps = (
             ("segments and the measured campaign", self._segments_and_campaign),
+            ("rank prices", self._rank_prices),
+            ("autoships", self._autoships),
             ("periods closed, bonus runs posted", self._plan_and_runs),
             ("segments refreshed, running campaign", self._running_campaign),
             ("leader portal login", self._leader),
             ("routed leads", self._leads),
             ("lifecycle rules run", self._lifecycle),
             ("decision models", self._decision_models),
+            ("training", self._training),
         )
         self.log("Demo:")
         for name, method in steps:
@@ -412,6 +419,198 @@ class DemoBuilder:
         self.summary["next_best_products"] = env[
             "ds.partner.recommendation"
         ].search_count([("company_id", "=", self.company.id)])
+
+    # ----------------------------------------------------- commerce, training
+    def _has_portal(self):
+        """Autoship payment, the shop and training come with crm_direct_selling_portal."""
+        return "ds_onboarding_channel_ids" in self.env["res.company"]._fields
+
+    def _rank_prices(self):
+        """A pricelist per rank above the first (5 % off more per rank, 25 % at most),
+        applied to each distributor's contact when the periods close below."""
+        Pricelist = self.env["product.pricelist"]
+        for step, rank in enumerate(self._ranks()[1:], start=1):
+            if rank.pricelist_id:
+                continue
+            name = f"{rank.name} prices"
+            rank.pricelist_id = Pricelist.search(
+                [("name", "=", name), ("company_id", "in", [self.company.id, False])],
+                limit=1,
+            ) or Pricelist.create(
+                {
+                    "name": name,
+                    "company_id": self.company.id,
+                    "item_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "applied_on": "3_global",
+                                "compute_price": "percentage",
+                                "percent_price": min(5.0 * step, 25.0),
+                            },
+                        )
+                    ],
+                }
+            )
+
+    def _autoships(self):
+        """Forty distributors on autoship (two products each, monthly, paid with a saved
+        demo-provider card): the ten due today ordered, invoiced and paid by the autoship
+        job, the others due over the next four weeks; one paused, one cancelled."""
+        env = self.env
+        Autoship = env["ds.autoship"]
+        if not self._has_portal() or Autoship.search_count(
+            [("company_id", "=", self.company.id)]
+        ):
+            return
+        Provider = env["payment.provider"].sudo()
+        provider = Provider.search(
+            [("code", "=", "demo"), ("company_id", "=", self.company.id)], limit=1
+        ) or env.ref("payment.payment_provider_demo").sudo().copy(
+            {"company_id": self.company.id}
+        )
+        provider.write({"state": "test", "is_published": True})
+        method = env.ref("payment_demo.payment_method_demo")
+        products = env["product.product"].search(
+            [("ds_pv", ">", 0), ("sale_ok", "=", True)], limit=12, order="id"
+        )
+        distributors = env["ds.distributor"].search(
+            [("company_id", "=", self.company.id), ("state", "=", "active")], order="id"
+        )
+        if not products or len(distributors) < 40:
+            return
+        chosen = self.rng.sample(list(distributors), 40)
+        tokens = env["payment.token"].create(
+            [
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": method.id,
+                    "partner_id": d.partner_id.id,
+                    "payment_details": "4242",
+                    "provider_ref": f"demo-autoship-{d.partner_id.id}",
+                    "demo_simulated_state": "done",
+                }
+                for d in chosen
+            ]
+        )
+        today = self.end_date
+        autoships = Autoship.create(
+            [
+                {
+                    "partner_id": d.partner_id.id,
+                    "payment_token_id": token.id,
+                    "next_date": today
+                    if i < 10
+                    else today + datetime.timedelta(days=1 + i % 28),
+                    "line_ids": [
+                        (0, 0, {"product_id": p.id, "quantity": 1 + i % 2})
+                        for p in self.rng.sample(list(products), min(2, len(products)))
+                    ],
+                }
+                for i, (d, token) in enumerate(zip(chosen, tokens, strict=True))
+            ]
+        )
+        stats = Autoship._cron_process_due(today=today, autoships=autoships[:10])
+        autoships[-2].action_pause()
+        autoships[-1].action_cancel()
+        self.summary["autoships"] = (
+            f"{len(autoships)} autoships, {stats['done']} ordered today, 1 paused, "
+            "1 cancelled"
+        )
+
+    def _training(self):
+        """An onboarding course every distributor attends (some part way through), and a
+        course for Silver and above."""
+        env = self.env
+        if not self._has_portal():
+            return
+        Channel = env["slide.channel"]
+        name = "Start here: your first 30 days"
+        onboarding = Channel.search([("name", "=", name)], limit=1)
+        if onboarding:
+            return
+        lessons = (
+            "Welcome to the team",
+            "Your first customers",
+            "Ordering and autoship",
+            "Your first recruit",
+        )
+        onboarding = Channel.create(
+            {
+                "name": name,
+                "description": "What every new distributor does in the first month.",
+                "channel_type": "training",
+                "enroll": "public",
+                "visibility": "public",
+                "is_published": True,
+                "slide_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": title,
+                            "slide_category": "article",
+                            "html_content": f"<p>{title}.</p>",
+                            "is_published": True,
+                        },
+                    )
+                    for title in lessons
+                ],
+            }
+        )
+        silver = self._ranks().filtered(lambda r: r.name == "Silver")[:1]
+        Channel.create(
+            {
+                "name": "Leading a team",
+                "description": "Coaching, team calls and rank advancement.",
+                "channel_type": "training",
+                "enroll": "public",
+                "visibility": "public",
+                "is_published": True,
+                "ds_min_rank_id": silver.id,
+                "slide_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Coaching your frontline",
+                            "slide_category": "article",
+                            "html_content": "<p>Coaching your frontline.</p>",
+                            "is_published": True,
+                        },
+                    )
+                ],
+            }
+        )
+        self.company.ds_onboarding_channel_ids = [(4, onboarding.id)]
+        distributors = env["ds.distributor"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        distributors._ds_join_onboarding()
+        # a third of the network part way through, the leader done
+        slides = onboarding.slide_ids.sorted("sequence")
+        partners = [d.partner_id for d in distributors if self.rng.random() < 0.33]
+        leader = getattr(self, "leader", None)
+        progress = [(partner, self.rng.randint(1, len(slides))) for partner in partners]
+        if leader:
+            progress.append((leader.partner_id, len(slides)))
+        env["slide.slide.partner"].create(
+            [
+                {
+                    "slide_id": slide.id,
+                    "channel_id": onboarding.id,
+                    "partner_id": partner.id,
+                    "completed": True,
+                }
+                for partner, done in dict(progress).items()
+                for slide in slides[:done]
+            ]
+        )
+        self.summary["training"] = (
+            f"onboarding joined by {onboarding.members_count} distributors, "
+            f"{len(dict(progress))} part way or done"
+        )
 
     # --------------------------------------------------------------- leader
     def _leader(self):

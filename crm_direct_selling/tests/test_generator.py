@@ -663,3 +663,58 @@ class TestDemoBuilder(AccountTestInvoicingCommon):
             {"type": "password", "password": demo.LEADER_PASSWORD},
             {"interactive": False},
         )
+
+    def test_commerce_and_training(self):
+        """Rank prices applied at the closes, autoships ordered by the job, an onboarding
+        course attended part way (with the portal addon, as ./setup/run installs it)."""
+        if "ds_onboarding_channel_ids" not in self.env["res.company"]._fields:
+            self.skipTest("crm_direct_selling_portal is not installed")
+        ranks = self.builder._ranks()
+        self.assertTrue(all(r.pricelist_id for r in ranks[1:]))
+        gen = self.builder.gen
+        ranked = self.env["ds.distributor"].search(
+            [
+                ("id", ">=", gen.dist_first),
+                ("id", "<", gen.dist_first + gen.n),
+                ("rank_id", "in", ranks[1:].ids),
+                ("state", "=", "active"),
+            ],
+            limit=1,
+        )
+        self.assertTrue(ranked)
+        self.assertEqual(
+            ranked.partner_id.with_company(self.company).property_product_pricelist,
+            ranked.rank_id.pricelist_id,
+        )
+        autoships = self.env["ds.autoship"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(len(autoships), 40)
+        self.assertEqual(
+            sorted(set(autoships.mapped("state"))), ["active", "cancelled", "paused"]
+        )
+        orders = self.env["sale.order"].search(
+            [("ds_autoship_id", "in", autoships.ids)]
+        )
+        self.assertEqual(len(orders), 10)
+        self.assertEqual(set(orders.mapped("state")), {"sale"})
+        invoices = orders.invoice_ids
+        self.assertEqual(len(invoices), 10)
+        self.assertEqual(
+            set(invoices.mapped("payment_state")) - {"paid", "in_payment"}, set()
+        )
+        self.assertTrue(all(invoices.mapped("ds_period_id")), "autoship PV is counted")
+        onboarding = self.company.ds_onboarding_channel_ids
+        self.assertEqual(len(onboarding), 1)
+        members = self.env["slide.channel.partner"].search(
+            [("channel_id", "=", onboarding.id)]
+        )
+        self.assertGreaterEqual(len(members), self.DISTRIBUTORS)
+        self.assertTrue(members.filtered(lambda m: 0 < m.completion < 100))
+        leader = self.builder.leader
+        self.assertEqual(
+            members.filtered(lambda m: m.partner_id == leader.partner_id).completion,
+            100,
+        )
+        gated = self.env["slide.channel"].search([("ds_min_rank_id", "!=", False)])
+        self.assertTrue(gated)
