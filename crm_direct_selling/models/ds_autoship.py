@@ -935,9 +935,7 @@ class DsAutoship(models.Model):
                 "payment_method_line_id": method_line.id,
                 "memo": memo,
                 "invoice_ids": [
-                    Command.set(
-                        list({m.id for _tx, rec in rows for m in rec.move_id})
-                    )
+                    Command.set(list({m.id for _tx, rec in rows for m in rec.move_id}))
                 ],
                 "line_ids": [Command.create(debit)]
                 + [Command.create(c) for c in credits],
