@@ -21,6 +21,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, split_every
 
+from .mail_thread import DsMessageBuffer
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
@@ -671,6 +673,14 @@ class DsAutoship(models.Model):
         return lines_by_autoship, skipped_lines
 
     def _ds_generate(self, today):
+        """Order, charge, invoice and book the batch. The notes Odoo writes on each order,
+        picking and invoice on the way are created together at the end (mail_thread.py)."""
+        buffer = DsMessageBuffer()
+        result = self.with_context(ds_message_buffer=buffer)._ds_generate_orders(today)
+        buffer.flush(self.env)
+        return result
+
+    def _ds_generate_orders(self, today):
         claimed = self._ds_claim_runs()
         already = self.filtered(lambda a: a.id not in claimed)
         if already:

@@ -114,6 +114,24 @@ class TestAutoshipBatchPayment(DsAutoshipCommon):
             self.assertEqual(credit.partner_id, invoice.commercial_partner_id)
             self.assertAlmostEqual(credit.credit, amount, places=2)
             self.assertEqual(credit.amount_residual, 0.0)
+            # Odoo's notes on the way are all there (logged together at the end of the batch)
+            order_notes = order.message_ids.mapped("body")
+            self.assertEqual(
+                sum(tx.reference in (b or "") for b in order_notes), 2, order_notes
+            )  # initiated, then confirmed
+            self.assertEqual(
+                sum(f"Invoice {invoice.name} paid" in (b or "") for b in order_notes), 1
+            )
+            self.assertTrue(
+                any(order.name in (b or "") for b in invoice.message_ids.mapped("body"))
+            )
+            self.assertTrue(order.picking_ids)
+            self.assertTrue(
+                any(
+                    order.name in (b or "")
+                    for b in order.picking_ids.message_ids.mapped("body")
+                )
+            )
             # the volume still goes to the credited distributor
             self.assertEqual(
                 invoice.ds_distributor_id,
