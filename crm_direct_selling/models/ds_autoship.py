@@ -676,7 +676,9 @@ class DsAutoship(models.Model):
         """Order, charge, invoice and book the batch. The notes Odoo writes on each order,
         picking and invoice on the way are created together at the end (mail_thread.py)."""
         buffer = DsMessageBuffer()
-        result = self.with_context(ds_message_buffer=buffer)._ds_generate_orders(today)
+        result = self.with_context(
+            ds_message_buffer=buffer, ds_autoship_job=True
+        )._ds_generate_orders(today)
         buffer.flush(self.env)
         return result
 
@@ -1207,6 +1209,15 @@ class SaleOrder(models.Model):
         readonly=True,
         copy=False,
     )
+
+    def _prepare_invoice(self):
+        """An autoship order's invoice is dated when it is created (the day posting would
+        give it): the batch's invoices are then posted without setting each one's date
+        (one recomputation per invoice in ``_post``)."""
+        vals = super()._prepare_invoice()
+        if self.ds_autoship_id and self.env.context.get("ds_autoship_job"):
+            vals.setdefault("invoice_date", fields.Date.context_today(self))
+        return vals
 
 
 class ResCompany(models.Model):
