@@ -102,5 +102,7 @@ class AccountMove(models.Model):
                 periods=period_ids,
             )
         )
-        self.invalidate_recordset(["ds_distributor_id", "ds_period_id"])
+        self.invalidate_recordset(
+            ["ds_distributor_id", "ds_period_id", "write_uid", "write_date"]
+        )
         self.modified(["ds_distributor_id", "ds_period_id"])
