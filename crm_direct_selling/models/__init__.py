@@ -28,6 +28,7 @@ from . import (
     ds_rank,
     ds_sponsor_change,
     ds_volume,
+    mail_thread,
     product_pricelist,
     product_template,
     res_company,

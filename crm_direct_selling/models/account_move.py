@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .derived_table import unlink_and_apply
 
@@ -51,8 +52,16 @@ class AccountMove(models.Model):
         return posted
 
     def _ds_assign_volume(self):
-        """Set ds_distributor_id and ds_period_id on posted customer invoices / refunds."""
+        """Set ds_distributor_id and ds_period_id on posted customer invoices / refunds.
+
+        Set-based: the (distributor, period) of each move is worked out in Python (the
+        periods looked up once per date and company), then written for the whole set in
+        one UPDATE (a batch of autoship invoices is posted at once)."""
+        if not self:
+            return
         Period = self.env["ds.period"].sudo()
+        periods = {}  # (date, company) -> period
+        values = []  # (move id, distributor id, period id)
         for move in self:
             origin = (
                 move.reversed_entry_id
@@ -70,5 +79,30 @@ class AccountMove(models.Model):
             ):
                 period = origin.ds_period_id
             if not period:
-                period = Period._ds_period_for_date(move.date, move.company_id)
-            move.write({"ds_distributor_id": distributor.id, "ds_period_id": period.id})
+                key = (move.date, move.company_id)
+                if key not in periods:
+                    periods[key] = Period._ds_period_for_date(*key)
+                period = periods[key]
+            values.append((move.id, distributor.id or None, period.id or None))
+        self.flush_recordset(["ds_distributor_id", "ds_period_id"])
+        ids, distributors, period_ids = (list(col) for col in zip(*values, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move m
+                   SET ds_distributor_id = v.distributor_id, ds_period_id = v.period_id,
+                       write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(ids)s::int[], %(distributors)s::int[], %(periods)s::int[])
+                       AS v(id, distributor_id, period_id)
+                 WHERE m.id = v.id
+                """,
+                uid=self.env.uid,
+                ids=ids,
+                distributors=distributors,
+                periods=period_ids,
+            )
+        )
+        self.invalidate_recordset(
+            ["ds_distributor_id", "ds_period_id", "write_uid", "write_date"]
+        )
+        self.modified(["ds_distributor_id", "ds_period_id"])

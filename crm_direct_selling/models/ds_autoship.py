@@ -21,6 +21,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, split_every
 
+from .mail_thread import DsMessageBuffer
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
@@ -671,6 +673,16 @@ class DsAutoship(models.Model):
         return lines_by_autoship, skipped_lines
 
     def _ds_generate(self, today):
+        """Order, charge, invoice and book the batch. The notes Odoo writes on each order,
+        picking and invoice on the way are created together at the end (mail_thread.py)."""
+        buffer = DsMessageBuffer()
+        result = self.with_context(
+            ds_message_buffer=buffer, ds_autoship_job=True
+        )._ds_generate_orders(today)
+        buffer.flush(self.env)
+        return result
+
+    def _ds_generate_orders(self, today):
         claimed = self._ds_claim_runs()
         already = self.filtered(lambda a: a.id not in claimed)
         if already:
@@ -804,59 +816,158 @@ class DsAutoship(models.Model):
 
     @api.model
     def _ds_create_payments(self, txs):
-        """What payment's ``_create_payment`` does for each done transaction (a posted
-        payment reconciled with the transaction's invoice), for the whole batch at once:
-        one create, one post, one reconciliation plan. Invoices with an early-payment
-        discount go through Odoo's own method (its discount lines)."""
-        epd = txs.filtered(
-            lambda tx: tx.invoice_ids.invoice_payment_term_id.early_discount
-        )
-        for tx in epd:
-            tx.with_company(tx.company_id)._create_payment()
-        txs -= epd
-        if not txs:
-            return
-        method_lines = {}
-        for provider in txs.provider_id:
-            method_lines[provider] = (
-                provider.journal_id.inbound_payment_method_line_ids.filtered(
-                    lambda line, p=provider: line.payment_provider_id == p
-                )[:1]
-            )
-        payments = self.env["account.payment"].create(
-            [
-                {
-                    "amount": abs(tx.amount),
-                    "payment_type": "inbound" if tx.amount > 0 else "outbound",
-                    "currency_id": tx.currency_id.id,
-                    "partner_id": tx.partner_id.commercial_partner_id.id,
-                    "partner_type": "customer",
-                    "journal_id": tx.provider_id.journal_id.id,
-                    "company_id": tx.provider_id.company_id.id,
-                    "payment_method_line_id": method_lines[tx.provider_id].id,
-                    "payment_token_id": tx.token_id.id,
-                    "payment_transaction_id": tx.id,
-                    "memo": f"{tx.reference} - {tx.partner_id.display_name or ''} - "
-                    f"{tx.provider_reference or ''}",
-                    "write_off_line_vals": [],
-                    "invoice_ids": [Command.set(tx.invoice_ids.ids)],
-                }
-                for tx in txs
-            ]
-        )
-        payments.action_post()
-        plan = []
-        for tx, payment in zip(txs, payments, strict=True):
-            tx.payment_id = payment
-            plan.append(
-                (payment.move_id.line_ids + tx.invoice_ids.line_ids).filtered(
-                    lambda line, p=payment: (
-                        line.account_id == p.destination_account_id
-                        and not line.reconciled
-                    )
+        """Account for the batch's done transactions: ONE posted payment (one journal entry)
+        per provider journal and currency instead of Odoo's one payment and one entry per
+        transaction (``_create_payment``). The entry debits the provider's outstanding
+        receipts account with the batch total and credits each invoice's receivable with its
+        transaction's amount (one line per transaction, named by its reference); each
+        invoice's receivable line is then reconciled with its credit line in one
+        reconciliation plan. Each transaction points to the batch payment (``payment_id``),
+        so Odoo's post-processing never creates a second payment for it.
+
+        Invoices with an early-payment discount (Odoo's discount lines), a transaction on
+        invoices of several receivable accounts or of another currency than the
+        transaction's, and negative amounts go through Odoo's own ``_create_payment``."""
+        own = {}  # (provider, currency) -> [(tx, receivable lines)]
+        for tx in txs:
+            invoices = tx.invoice_ids.filtered(lambda m: m.state == "posted")
+            receivable = invoices.line_ids.filtered(
+                lambda line: (
+                    line.account_id.account_type == "asset_receivable"
+                    and not line.reconciled
                 )
             )
-        self.env["account.move.line"]._reconcile_plan(plan)
+            if (
+                tx.amount <= 0
+                or not receivable
+                or len(receivable.account_id) != 1
+                or invoices.currency_id != tx.currency_id
+                or invoices.invoice_payment_term_id.early_discount
+            ):
+                tx.with_company(tx.company_id)._create_payment()
+                continue
+            own.setdefault((tx.provider_id, tx.currency_id), []).append(
+                (tx, receivable)
+            )
+        Payment = self.env["account.payment"]
+        plan = []
+        for (provider, currency), rows in own.items():
+            payment, credit_of = self._ds_batch_payment(provider, currency, rows)
+            Tx = self.env["payment.transaction"]
+            Tx.concat(*(tx for tx, _receivable in rows)).payment_id = payment
+            Payment |= payment
+            for tx, receivable in rows:
+                plan.append(receivable | credit_of[tx.reference])
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+        return Payment
+
+    @api.model
+    def _ds_batch_payment(self, provider, currency, rows):
+        """The posted batch payment of ``rows`` [(tx, receivable lines)] of one provider and
+        currency: (payment, {tx reference: its credit line})."""
+        journal = provider.journal_id
+        company = provider.company_id
+        if not journal:
+            raise UserError(
+                _(
+                    "The payment provider %(provider)s has no journal: set one to book "
+                    "autoship payments.",
+                    provider=provider.display_name,
+                )
+            )
+        method_line = journal.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == provider
+        )[:1]
+        Payment = self.env["account.payment"].with_company(company)
+        probe = Payment.new(
+            {
+                "journal_id": journal.id,
+                "company_id": company.id,
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "payment_method_line_id": method_line.id,
+            }
+        )
+        outstanding = probe.outstanding_account_id or probe._get_outstanding_account(
+            "inbound"
+        )
+        date = fields.Date.context_today(self)
+        company_currency = company.currency_id
+        credits = []
+        for tx, receivable in rows:
+            amount = currency.round(tx.amount)
+            if currency == company_currency:
+                balance = amount
+            elif currency.compare_amounts(
+                -sum(receivable.mapped("amount_residual_currency")), -amount
+            ):
+                balance = currency._convert(amount, company_currency, company, date)
+            else:
+                # the whole residual: no exchange difference on a full payment
+                balance = sum(receivable.mapped("amount_residual"))
+            credits.append(
+                {
+                    "name": tx.reference,
+                    "account_id": receivable.account_id.id,
+                    "partner_id": receivable.partner_id[:1].id
+                    or tx.partner_id.commercial_partner_id.id,
+                    "currency_id": currency.id,
+                    "amount_currency": -amount,
+                    "balance": -balance,
+                    "date_maturity": date,
+                }
+            )
+        total = currency.round(sum(-c["amount_currency"] for c in credits))
+        memo = _(
+            "Autoship payments of %(date)s: %(count)s transactions (%(provider)s)",
+            date=date,
+            count=len(rows),
+            provider=provider.name,
+        )
+        debit = {
+            "name": memo,
+            "account_id": outstanding.id,
+            "partner_id": False,
+            "currency_id": currency.id,
+            "amount_currency": total,
+            "balance": company_currency.round(sum(-c["balance"] for c in credits)),
+            "date_maturity": date,
+        }
+        payment = Payment.create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": False,
+                "amount": total,
+                "currency_id": currency.id,
+                "date": date,
+                "journal_id": journal.id,
+                "company_id": company.id,
+                "payment_method_line_id": method_line.id,
+                "memo": memo,
+                "invoice_ids": [
+                    Command.set(list({m.id for _tx, rec in rows for m in rec.move_id}))
+                ],
+                "line_ids": [Command.create(debit)]
+                + [Command.create(c) for c in credits],
+            }
+        )
+        payment.action_post()
+        credit_of = {
+            line.name: line
+            for line in payment.move_id.line_ids
+            if line.account_id.account_type == "asset_receivable"
+        }
+        if len(credit_of) != len(rows):
+            raise UserError(
+                _(
+                    "The autoship batch payment %(payment)s does not have one line per "
+                    "transaction.",
+                    payment=payment.display_name,
+                )
+            )
+        return payment, credit_of
 
     def _ds_advance(self, autoships, today, order_of):
         """Set-based: next_date one interval on (later than today), failures reset."""
@@ -1098,6 +1209,15 @@ class SaleOrder(models.Model):
         readonly=True,
         copy=False,
     )
+
+    def _prepare_invoice(self):
+        """An autoship order's invoice is dated when it is created (the day posting would
+        give it): the batch's invoices are then posted without setting each one's date
+        (one recomputation per invoice in ``_post``)."""
+        vals = super()._prepare_invoice()
+        if self.ds_autoship_id and self.env.context.get("ds_autoship_job"):
+            vals.setdefault("invoice_date", fields.Date.context_today(self))
+        return vals
 
 
 class ResCompany(models.Model):

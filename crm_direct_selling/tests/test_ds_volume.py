@@ -75,6 +75,36 @@ class TestDsVolume(DsNetworkCommon):
             "original period closed: deducted in the posting period",
         )
 
+    def test_batch_post_assigns_each_move_its_own_distributor_and_period(self):
+        """Several invoices and refunds posted in ONE action_post (as the autoship job posts
+        its batch): each gets the distributor and period it gets when posted alone."""
+        self.company.ds_refund_policy = "original_period"
+        p100 = self.product_pv100
+        origin_e = self._ds_invoice(self.e, date(2026, 1, 8), [(p100, 1)])
+        moves = (
+            self._ds_invoice(self.a, date(2026, 1, 5), [(p100, 1)], post=False)
+            | self._ds_invoice(self.retail, date(2026, 2, 6), [(p100, 2)], post=False)
+            | self._ds_invoice(self.d, date(2026, 2, 7), [(p100, 1)], post=False)
+            | self._ds_refund(origin_e, date(2026, 2, 10), post=False)
+            | self._ds_invoice(self.b, date(2026, 1, 9), [(p100, 1)], post=False)
+        )
+        moves.action_post()
+        inv_a, inv_retail, inv_d, refund_e, _inv_b = moves
+        self.assertEqual(
+            [(m.ds_distributor_id, m.ds_period_id) for m in moves],
+            [
+                (self.a, self.jan),
+                (self.d, self.feb),  # retail: the referrer
+                (self.d, self.feb),
+                (self.e, self.jan),  # original_period policy, January still open
+                (self.b, self.jan),
+            ],
+        )
+        self.assertEqual(refund_e.reversed_entry_id, origin_e)
+        self.assertEqual(inv_a.ds_pv_total, 100.0)
+        self.assertEqual(inv_retail.ds_pv_total, 200.0)
+        self.assertEqual(inv_d.ds_pv_total, 100.0)
+
     def test_pv_gv_ranks_hand_checked(self):
         self._jan_invoices()
         self.jan.action_compute_volumes()

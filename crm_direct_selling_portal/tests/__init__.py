@@ -1,4 +1,5 @@
 from . import (
+    test_autoship_batch_payment,
     test_autoship_concurrency,
     test_autoship_job,
     test_autoship_portal,
