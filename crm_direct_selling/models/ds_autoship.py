@@ -26,6 +26,32 @@ from .mail_thread import DsMessageBuffer
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
+
+
+class DsChargeLog:
+    """The charges a run of the autoship job has sent, kept outside the database: when a
+    batch fails after its cards were charged, its savepoint rolls the transactions back, and
+    the retry of each half must not charge those subscribers again. Hashable by identity
+    (it sits in a context)."""
+
+    __slots__ = ("charges", "error")
+
+    def __init__(self):
+        # autoship id -> (reference, provider reference, state, amount, currency id) of a
+        # charge the provider confirmed (done)
+        self.charges = {}
+        self.error = None  # the last error that rolled a batch back
+
+    def add(self, autoship, tx):
+        self.charges[autoship.id] = (
+            tx.reference,
+            tx.provider_reference,
+            tx.state,
+            tx.amount,
+            tx.currency_id.id,
+        )
+
+
 INTERVAL_UNITS = [
     ("day", "Days"),
     ("week", "Weeks"),
@@ -486,7 +512,10 @@ class DsAutoship(models.Model):
         )
         in_cron = bool(self.env.context.get("cron_id"))
         Autoship = self.sudo().with_context(
-            tracking_disable=True, mail_notrack=True, mail_create_nolog=True
+            tracking_disable=True,
+            mail_notrack=True,
+            mail_create_nolog=True,
+            ds_charge_log=self.env.context.get("ds_charge_log") or DsChargeLog(),
         )
         self.env.flush_all()
         restrict = SQL("")
@@ -545,12 +574,23 @@ class DsAutoship(models.Model):
                 return self._ds_generate(today)
         except Exception as error:  # noqa: BLE001
             self.env.invalidate_all()
+            log = self.env.context.get("ds_charge_log")
+            if log is not None:
+                log.error = str(error) or error.__class__.__name__
             if len(self) == 1:
                 _logger.exception("Autoship %s failed on %s", self.id, today)
+                message = str(error) or error.__class__.__name__
+                charge = log.charges.get(self.id) if log is not None else None
                 with self.env.cr.savepoint():
-                    self._ds_record_failures(
-                        today, {self: str(error) or error.__class__.__name__}
-                    )
+                    if charge:
+                        # charged, then not booked: never charged again for this date
+                        self._ds_record_failures(
+                            today,
+                            {self: self._ds_unbooked_message(charge, message)},
+                            pause=True,
+                        )
+                    else:
+                        self._ds_record_failures(today, {self: message})
                 return {"done": 0, "failed": 1}
             _logger.warning(
                 "Autoship batch of %s failed on %s (%s): processing it in halves",
@@ -742,10 +782,19 @@ class DsAutoship(models.Model):
             )
         )
         tx_of = dict(zip(ready, txs, strict=True))
+        log = self.env.context.get("ds_charge_log")
         for autoship, tx in tx_of.items():
+            charge = log.charges.get(autoship.id) if log is not None else None
+            if charge:
+                # charged by an attempt of this run that was rolled back afterwards: the
+                # charge is booked as it was answered, the card is not charged again
+                tx._ds_take_over_charge(charge)
+                continue
             try:
                 with self.env.cr.savepoint():
                     tx._send_payment_request()
+                if log is not None and tx.state == "done":
+                    log.add(autoship, tx)
             except UserError as error:
                 failures[autoship] = _(
                     "The payment could not be sent: %(error)s", error=str(error)
@@ -1005,9 +1054,28 @@ class DsAutoship(models.Model):
             ["next_date", "failure_count", "retry_date", "last_error", "last_order_id"]
         )
 
-    def _ds_record_failures(self, today, failures, orders=None, txs=None, runs=None):
+    def _ds_unbooked_message(self, charge, error):
+        reference, provider_reference, _state, amount, currency_id = charge
+        currency = self.env["res.currency"].browse(currency_id)
+        return _(
+            "The card was charged %(amount)s %(currency)s for the order of %(date)s "
+            "(payment %(reference)s, provider reference %(provider)s), but the order could "
+            "not be booked: %(error)s. It is not charged again: book the order or refund "
+            "the payment, then resume the autoship.",
+            amount=currency.round(amount),
+            currency=currency.name,
+            date=self.next_date,
+            reference=reference,
+            provider=provider_reference or "-",
+            error=error,
+        )
+
+    def _ds_record_failures(
+        self, today, failures, orders=None, txs=None, runs=None, pause=False
+    ):
         """Count a failed attempt; retry after the company's delay; after the company's
-        maximum, pause the autoship and tell the subscriber and their sponsor."""
+        maximum (or at once with ``pause``: a charge that could not be booked must never
+        be retried), pause the autoship and tell the subscriber and their sponsor."""
         orders = orders or {}
         txs = txs or {}
         runs = runs or {}
@@ -1046,7 +1114,7 @@ class DsAutoship(models.Model):
                 "retry_date": today
                 + relativedelta(days=company.ds_autoship_retry_days or 1),
             }
-            if count >= (company.ds_autoship_max_failures or 1):
+            if pause or count >= (company.ds_autoship_max_failures or 1):
                 vals.update(state="paused", retry_date=False)
             autoship.write(vals)
             if vals.get("state") == "paused":
@@ -1128,6 +1196,21 @@ class DsAutoship(models.Model):
         )
         self.browse(ids).invalidate_recordset(["reminder_date"])
         return len(ids)
+
+
+class PaymentTransaction(models.Model):
+    _inherit = "payment.transaction"
+
+    def _ds_take_over_charge(self, charge):
+        """Book on this transaction (of the same autoship order, made again) a charge the
+        provider confirmed in an attempt of the job rolled back since (DsChargeLog): its
+        provider reference, done, without a new payment request."""
+        self.ensure_one()
+        _reference, provider_reference, _state, _amount, _currency = charge
+        self.provider_reference = provider_reference
+        self._set_done(
+            state_message=_("Charged by an earlier attempt of the autoship job.")
+        )
 
 
 class DsAutoshipLine(models.Model):

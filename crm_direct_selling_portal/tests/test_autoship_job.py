@@ -3,6 +3,8 @@ paid with the saved token through the demo provider; skipped, paused, cancelled 
 ones are left alone; failures are retried, then the autoship is paused and the subscriber and
 their sponsor told; one date is never ordered twice."""
 
+from unittest.mock import patch
+
 import psycopg2
 from dateutil.relativedelta import relativedelta
 
@@ -344,3 +346,62 @@ class TestAutoshipJob(DsAutoshipCommon):
         )
         self.assertEqual(result["error"]["data"]["name"], "odoo.exceptions.UserError")
         self.assertIn(autoship.name, result["error"]["data"]["message"])
+
+    def test_charge_then_booking_error_never_charges_twice(self):
+        """A batch fails after its cards were charged (one product's income account is
+        deprecated: its invoice cannot be posted). The batch's savepoint rolls the
+        transactions back and the job retries each half; before, each retry charged the
+        cards again (the bad one three times). Now each card is charged once: the good
+        orders are booked on the first charge, the bad one is paused with the charge named,
+        and no later run charges it again."""
+        Tx = type(self.env["payment.transaction"])
+        sent = []
+        send = Tx._send_payment_request
+
+        def counting_send(tx):
+            sent.extend(tx.mapped("reference"))
+            return send(tx)
+
+        income = self.env["account.account"].create(
+            {
+                "name": "Retired sales",
+                "code": "700999",
+                "account_type": "income",
+                "company_ids": [(6, 0, self.env.company.ids)],
+            }
+        )
+        bad = self.env["product.product"].create(
+            {
+                "name": "AS Retired Pack",
+                "list_price": 10.0,
+                "ds_pv": 5.0,
+                "type": "consu",
+                "taxes_id": [(5, 0, 0)],
+                "property_account_income_id": income.id,
+            }
+        )
+        income.deprecated = True
+        good_a = self._autoship(self.fay.partner_id, self.token_fay, [(self.shake, 1)])
+        broken = self._autoship(self.sam.partner_id, self.token_sam, [(bad, 1)])
+        good_c = self._autoship(self.consumer_partner, self.token_cleo, [(self.bar, 2)])
+        with (
+            patch.object(Tx, "_send_payment_request", counting_send),
+            mute_logger("odoo.addons.crm_direct_selling.models.ds_autoship"),
+        ):
+            stats = self._run()
+            self.assertEqual(stats, {"done": 2, "failed": 1})
+            self.assertEqual(len(sent), 3, f"one charge per subscriber: {sent}")
+            for autoship in good_a | good_c:
+                order = self._orders(autoship)
+                self.assertEqual(order.state, "sale")
+                self.assertIn(order.invoice_ids.payment_state, ("paid", "in_payment"))
+                self.assertEqual(order.transaction_ids.state, "done")
+                self.assertEqual(autoship.next_date, self._month(self.today))
+            self.assertEqual(broken.state, "paused")
+            self.assertIn("was charged", broken.last_error)
+            self.assertIn("not charged again", broken.last_error)
+            self.assertFalse(self._orders(broken))
+            # the next runs (the same day, the retry date, the next month) charge nothing
+            for day in (self.today, self.today + relativedelta(days=1)):
+                self._run(today=day)
+            self.assertEqual(len(sent), 3, sent)
