@@ -5,7 +5,7 @@ from decimal import ROUND_CEILING, Decimal
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..engine.sql import try_temp_buffers
+from ..engine.sql import bulk_settings
 from .derived_table import drop_indexes, ensure_table
 
 _logger = logging.getLogger(__name__)
@@ -319,15 +319,9 @@ class DsVolume(models.Model):
         ):
             self.env[model].flush_model()
         company = period.company_id
-        # big aggregations / hash joins must stay in memory; no JIT compilation (the insert
-        # of the rows spent 2 s compiling at 100k, more than the insert itself) -- both reset
-        # at the end of the transaction
-        cr.execute(
-            SQL(
-                "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
-            )
-        )
-        self._ds_try_temp_buffers()
+        # the bonus engine's bulk settings (memory for sorts, hashes and temp tables, no JIT:
+        # the insert of the rows spent 2 s compiling at 100k), until the end of the transaction
+        bulk_settings(cr)
         cr.execute(
             SQL(
                 """
@@ -626,10 +620,6 @@ class DsVolume(models.Model):
                 period.id,
             ),
         }
-
-    def _ds_try_temp_buffers(self):
-        """Give the temp tables room in memory (for this transaction) when possible."""
-        try_temp_buffers(self.env.cr)
 
     @api.model
     def _ds_level_sql(self, ranks):
